@@ -1,0 +1,203 @@
+//! Registration and the caller's own profile (`/me`).
+
+use actix_web::{http::StatusCode, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::{session, Identity, PlatformRole, TokenResponse};
+use crate::db;
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::{nullable, Json};
+use crate::jobs::outbox;
+use crate::AppState;
+
+use super::models::{self, User, UserChanges};
+use super::rules::{DisplayName, Email, Fields, NewPassword, Phone};
+
+/// The caller's own account, unmasked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub phone: Option<String>,
+    pub platform_role: PlatformRole,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<User> for UserResponse {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id,
+            platform_role: PlatformRole::from_db(&u.platform_role),
+            email: u.email,
+            display_name: u.display_name,
+            phone: u.phone,
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    #[schema(example = "li.wei@example.cn")]
+    pub email: String,
+    /// 8 to 128 characters.
+    pub password: String,
+    #[schema(example = "李伟")]
+    pub display_name: String,
+    /// Mainland mobile number.
+    #[schema(example = "13812345678")]
+    pub phone: Option<String>,
+}
+
+/// Creates a consumer account, signs it in and sends a welcome email.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterRequest,
+    responses((status = 201, body = TokenResponse),
+        (status = 409, body = Problem, description = "email_taken"),
+        (status = 422, body = Problem, description = "validation_failed, naming each field")))]
+pub async fn register(
+    state: web::Data<AppState>,
+    body: Json<RegisterRequest>,
+) -> AppResult<(web::Json<TokenResponse>, StatusCode)> {
+    let req = body.into_inner();
+    let mut fields = Fields::default();
+    let email = fields.check(Email::parse("email", &req.email));
+    let password = fields.check(NewPassword::parse("password", req.password));
+    let name = fields.check(DisplayName::parse("display_name", &req.display_name));
+    let phone = req.phone.map(|p| fields.check(Phone::parse("phone", &p)));
+    fields
+        .finish()
+        .map_err(|e| AppError::Validation("validation_failed", e))?;
+    let (Some(email), Some(password), Some(name)) = (email, password, name) else {
+        return Err(AppError::internal("field checks passed without values"));
+    };
+    let phone = phone.flatten();
+    let hash = state.passwords.hash_blocking(password.expose()).await?;
+    let (keys, ttl, app_url) = (
+        state.keys.clone(),
+        state.config.refresh_token_ttl,
+        state.config.public_url.clone(),
+    );
+    let session = db::tx(&state.pool, move |conn| {
+        let user = super::create(
+            conn,
+            &models::NewUser {
+                id: Uuid::now_v7(),
+                email: email.as_str(),
+                password_hash: &hash,
+                display_name: &name.into_inner(),
+                phone: phone.map(Phone::into_inner).as_deref(),
+                platform_role: PlatformRole::Consumer.as_str(),
+            },
+        )?;
+        outbox::enqueue(conn, &super::emails::welcome(&user, &app_url))?;
+        session::start(conn, &keys, ttl, user)
+    })
+    .await?;
+    Ok((web::Json(session.into()), StatusCode::CREATED))
+}
+
+/// The caller's profile.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = UserResponse), (status = 401, body = Problem)))]
+pub async fn get_me(
+    id: Identity,
+    state: web::Data<AppState>,
+) -> AppResult<web::Json<UserResponse>> {
+    let user = db::run(&state.pool, move |conn| Ok(models::find(conn, id.user_id)?)).await?;
+    Ok(web::Json(user.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    pub display_name: Option<String>,
+    /// A mainland mobile number, or `null` to remove it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+}
+
+/// Changes the caller's display name or phone.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
+    request_body = UpdateMeRequest,
+    responses((status = 200, body = UserResponse), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_me(
+    id: Identity,
+    state: web::Data<AppState>,
+    body: Json<UpdateMeRequest>,
+) -> AppResult<web::Json<UserResponse>> {
+    let req = body.into_inner();
+    let mut fields = Fields::default();
+    let display_name = req
+        .display_name
+        .and_then(|n| fields.check(DisplayName::parse("display_name", &n)))
+        .map(DisplayName::into_inner);
+    let phone = req.phone.map(|p| {
+        p.and_then(|p| fields.check(Phone::parse("phone", &p)))
+            .map(Phone::into_inner)
+    });
+    fields
+        .finish()
+        .map_err(|e| AppError::Validation("validation_failed", e))?;
+    let changes = UserChanges {
+        display_name,
+        phone,
+        ..Default::default()
+    };
+    let user = db::tx(&state.pool, move |conn| {
+        Ok(models::update(conn, id.user_id, changes)?)
+    })
+    .await?;
+    Ok(web::Json(user.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Changes the caller's password, signs out every session and returns a fresh one.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "accounts", security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses((status = 200, body = TokenResponse),
+        (status = 401, body = Problem), (status = 422, body = Problem, description = "wrong current password or weak new one")))]
+pub async fn change_password(
+    id: Identity,
+    state: web::Data<AppState>,
+    body: Json<ChangePasswordRequest>,
+) -> AppResult<web::Json<TokenResponse>> {
+    let req = body.into_inner();
+    let new_password = NewPassword::parse("new_password", req.new_password)
+        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    let user = db::run(&state.pool, move |conn| Ok(models::find(conn, id.user_id)?)).await?;
+    if !state
+        .passwords
+        .verify_blocking(req.current_password, Some(user.password_hash))
+        .await?
+    {
+        return Err(AppError::invalid(
+            "current_password",
+            "is not your current password",
+        ));
+    }
+    let hash = state.passwords.hash_blocking(new_password.expose()).await?;
+    let (keys, ttl) = (state.keys.clone(), state.config.refresh_token_ttl);
+    let session = db::tx(&state.pool, move |conn| {
+        let changes = UserChanges {
+            password_hash: Some(hash),
+            ..Default::default()
+        };
+        let user = models::update(conn, id.user_id, changes)?;
+        crate::auth::models::revoke_all_for_user(conn, user.id)?;
+        session::start(conn, &keys, ttl, user)
+    })
+    .await?;
+    Ok(web::Json(session.into()))
+}

@@ -1,0 +1,248 @@
+//! Parsing of account fields into types that cannot be wrong. Pure; no database, no HTTP.
+
+use crate::error::FieldError;
+
+/// A syntactically valid email address, trimmed and lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim().to_lowercase();
+        let bad = |m: &str| Err(FieldError::new(field, m));
+        if value.len() > 254 {
+            return bad("must be at most 254 characters");
+        }
+        let Some((local, domain)) = value.split_once('@') else {
+            return bad("must be an email address");
+        };
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '@' || c == '"');
+        if !domain_ok || !local_ok {
+            return bad("must be an email address");
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password acceptable for a new account: 8 to 128 characters, not all the same character.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewPassword(String);
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword(***)")
+    }
+}
+
+impl NewPassword {
+    pub fn parse(field: &str, raw: String) -> Result<Self, FieldError> {
+        let chars = raw.chars().count();
+        if chars < 8 {
+            return Err(FieldError::new(field, "must be at least 8 characters"));
+        }
+        if chars > 128 {
+            return Err(FieldError::new(field, "must be at most 128 characters"));
+        }
+        let mut distinct = raw.chars().collect::<Vec<_>>();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() < 3 {
+            return Err(FieldError::new(field, "is too easy to guess"));
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn expose(self) -> String {
+        self.0
+    }
+}
+
+/// The name shown to others: 1 to 50 characters after trimming, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim();
+        let chars = value.chars().count();
+        if chars == 0 {
+            return Err(FieldError::new(field, "must not be empty"));
+        }
+        if chars > 50 {
+            return Err(FieldError::new(field, "must be at most 50 characters"));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                field,
+                "must not contain control characters",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// A mainland China mobile number, stored as its 11 digits (`+86`, spaces and dashes dropped).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        let digits = compact
+            .strip_prefix("+86")
+            .or_else(|| compact.strip_prefix("0086"))
+            .unwrap_or(&compact);
+        let valid = digits.len() == 11
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && digits.starts_with('1')
+            && matches!(digits.as_bytes()[1], b'3'..=b'9');
+        if !valid {
+            return Err(FieldError::new(
+                field,
+                "must be a mainland mobile number such as 13812345678",
+            ));
+        }
+        Ok(Self(digits.to_owned()))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// Collects the results of several field parsers: all values, or every field error at once.
+#[derive(Default)]
+pub struct Fields {
+    errors: Vec<FieldError>,
+}
+
+impl Fields {
+    /// Records the error (if any) and returns the value (if any).
+    pub fn check<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.errors.push(error);
+                None
+            }
+        }
+    }
+
+    /// `Ok` if no check failed, else every field error.
+    pub fn finish(self) -> Result<(), Vec<FieldError>> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self.errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            Email::parse("email", "  Li.Wei@Example.CN ")
+                .unwrap()
+                .as_str(),
+            "li.wei@example.cn"
+        );
+        for bad in [
+            "",
+            "no-at",
+            "@example.cn",
+            "a@b",
+            "a@.cn",
+            "a b@example.cn",
+            "a@exa..mple.cn",
+        ] {
+            assert!(
+                Email::parse("email", bad).is_err(),
+                "{bad} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn passwords_need_length_and_variety() {
+        assert!(NewPassword::parse("password", "short".into()).is_err());
+        assert!(NewPassword::parse("password", "aaaaaaaaaa".into()).is_err());
+        assert!(NewPassword::parse("password", "x".repeat(129)).is_err());
+        assert!(NewPassword::parse("password", "correct horse battery".into()).is_ok());
+        assert_eq!(
+            format!(
+                "{:?}",
+                NewPassword::parse("p", "s3cret-pass".into()).unwrap()
+            ),
+            "NewPassword(***)"
+        );
+    }
+
+    #[test]
+    fn phones_accept_common_spellings() {
+        assert_eq!(
+            Phone::parse("phone", "+86 138-1234-5678")
+                .unwrap()
+                .into_inner(),
+            "13812345678"
+        );
+        assert_eq!(
+            Phone::parse("phone", "13812345678").unwrap().into_inner(),
+            "13812345678"
+        );
+        for bad in ["12812345678", "1381234567", "138123456789", "phone", ""] {
+            assert!(
+                Phone::parse("phone", bad).is_err(),
+                "{bad} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn display_names_are_trimmed_and_bounded() {
+        assert_eq!(
+            DisplayName::parse("n", "  王小明 ").unwrap().into_inner(),
+            "王小明"
+        );
+        assert!(DisplayName::parse("n", "   ").is_err());
+        assert!(DisplayName::parse("n", &"名".repeat(51)).is_err());
+        assert!(DisplayName::parse("n", "a\u{0007}b").is_err());
+    }
+
+    #[test]
+    fn fields_collects_every_error() {
+        let mut fields = Fields::default();
+        assert!(fields.check(Email::parse("email", "bad")).is_none());
+        assert!(fields.check(Phone::parse("phone", "bad")).is_none());
+        assert!(fields
+            .check(DisplayName::parse("display_name", "ok"))
+            .is_some());
+        let errors = fields.finish().unwrap_err();
+        assert_eq!(
+            errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+            ["email", "phone"]
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! Who is calling: the `Identity` extractor, built from a verified bearer token, and role checks.
+//!
+//! The platform role (`consumer`, `operator`) travels in the token. Merchant abilities come from
+//! membership of a merchant and are checked against the database inside each query, so a new or
+//! removed membership counts at once.
+
+use std::future::{ready, Ready};
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::AppState;
+
+/// A platform-wide role. Everyone is a consumer; operators are platform staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformRole {
+    Consumer,
+    Operator,
+}
+
+impl PlatformRole {
+    /// The value stored in `users.platform_role`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlatformRole::Consumer => "consumer",
+            PlatformRole::Operator => "operator",
+        }
+    }
+
+    /// Parses the stored value; anything unknown is the least privileged role.
+    pub fn from_db(value: &str) -> Self {
+        match value {
+            "operator" => PlatformRole::Operator,
+            _ => PlatformRole::Consumer,
+        }
+    }
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone, Copy)]
+pub struct Identity {
+    pub user_id: Uuid,
+    pub role: PlatformRole,
+}
+
+impl Identity {
+    /// 403 unless the caller is a platform operator.
+    pub fn require_operator(&self) -> Result<(), AppError> {
+        match self.role {
+            PlatformRole::Operator => Ok(()),
+            PlatformRole::Consumer => Err(AppError::Forbidden(
+                "forbidden",
+                "Only platform operators may do this.".into(),
+            )),
+        }
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Result<&str, AppError> {
+    let missing = || AppError::Unauthorized("unauthorized", "A bearer token is required.".into());
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(missing)?
+        .to_str()
+        .map_err(|_| missing())?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(missing()),
+    }
+}
+
+impl FromRequest for Identity {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = (|| {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| AppError::internal("AppState is not registered"))?;
+            let claims = state.keys.verify(bearer_token(req)?)?;
+            Ok(Identity {
+                user_id: claims.sub,
+                role: claims.role,
+            })
+        })();
+        ready(result)
+    }
+}

@@ -1,0 +1,263 @@
+//! Command-line entry points. Each command reads the configuration once and does one thing.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use diesel::{Connection, PgConnection};
+use uuid::Uuid;
+
+use crate::accounts::{self, NewUser};
+use crate::auth::{Passwords, PlatformRole};
+use crate::config::{AppEnv, Config};
+use crate::error::{AppError, AppResult};
+use crate::jobs::Workers;
+use crate::{db, telemetry, AppState};
+
+#[derive(Parser)]
+#[command(
+    name = "lifemarket",
+    version,
+    about = "O2O marketplace for residential life services"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve HTTP (and run jobs unless RUN_WORKER_IN_SERVER=false).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Create demo data (idempotent) and print the demo accounts.
+    Seed {
+        /// Demo accounts of every role.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run jobs and the email outbox without serving HTTP.
+    Worker,
+    /// Create a platform operator (or promote an existing account); reads the password from stdin.
+    CreateOperator {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Operator")]
+        name: String,
+    },
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = Config::from_env()
+        .map_err(|e| AppError::internal(e.to_string()))
+        .and_then(|config| {
+            telemetry::init(config.env == AppEnv::Production);
+            run(cli.command, config)
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!(
+                "lifemarket: {}",
+                match &err {
+                    AppError::Internal(cause) => cause.clone(),
+                    other => other.to_string(),
+                }
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, config: Config) -> AppResult<()> {
+    match command {
+        Command::Serve => actix_web::rt::System::new().block_on(serve(config)),
+        Command::Migrate => migrate(&config).map(drop),
+        Command::Seed { demo } => {
+            if !demo {
+                return Err(AppError::internal("say what to seed: --demo"));
+            }
+            let mut conn = db::connect(&config)?;
+            db::migrate(&mut conn)?;
+            seed_demo(&mut conn, &Passwords::new(config.password_cost)?)
+        }
+        Command::Worker => actix_web::rt::System::new().block_on(worker(config)),
+        Command::CreateOperator { email, name } => create_operator(&config, &email, &name),
+    }
+}
+
+/// Applies pending migrations, waiting up to 30 s for the database to accept connections.
+fn migrate(config: &Config) -> AppResult<Vec<String>> {
+    let mut attempt = 0;
+    let mut conn = loop {
+        match db::connect(config) {
+            Ok(conn) => break conn,
+            Err(err) if attempt >= 30 => return Err(err),
+            Err(_) => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+        }
+    };
+    let applied = db::migrate(&mut conn)?;
+    for name in &applied {
+        tracing::info!(migration = %name, "applied");
+    }
+    Ok(applied)
+}
+
+async fn serve(config: Config) -> AppResult<()> {
+    migrate(&config)?;
+    let state = AppState::new(config)?;
+    let workers = state
+        .config
+        .run_worker_in_server
+        .then(|| Workers::spawn(&state, state.config.worker_concurrency));
+    let addr = state.config.bind_addr.clone();
+    let shutdown = state.config.shutdown_timeout.as_secs();
+    let app_state = state.clone();
+    tracing::info!(%addr, "serving");
+    let server = actix_web::HttpServer::new(move || crate::app(app_state.clone()))
+        .shutdown_timeout(shutdown)
+        .bind(&addr)
+        .map_err(|e| AppError::internal(format!("cannot listen on {addr}: {e}")))?
+        .run();
+    let result = server.await.map_err(AppError::internal);
+    if let Some(workers) = workers {
+        workers.shutdown().await;
+    }
+    tracing::info!("stopped");
+    result
+}
+
+async fn worker(config: Config) -> AppResult<()> {
+    migrate(&config)?;
+    let state = AppState::new(config)?;
+    let workers = Workers::spawn(&state, state.config.worker_concurrency);
+    tracing::info!("worker running; Ctrl-C or SIGTERM stops it");
+    shutdown_signal().await;
+    workers.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The demo accounts: one of each role.
+pub const DEMO_ACCOUNTS: [(&str, &str, &str, PlatformRole); 3] = [
+    (
+        "consumer@demo.lifemarket.local",
+        "demo-consumer-pass",
+        "演示顾客",
+        PlatformRole::Consumer,
+    ),
+    (
+        "merchant@demo.lifemarket.local",
+        "demo-merchant-pass",
+        "演示商家",
+        PlatformRole::Consumer,
+    ),
+    (
+        "operator@demo.lifemarket.local",
+        "demo-operator-pass",
+        "演示运营",
+        PlatformRole::Operator,
+    ),
+];
+
+/// Creates the demo accounts that do not exist yet and prints all of them.
+pub fn seed_demo(conn: &mut PgConnection, passwords: &Passwords) -> AppResult<()> {
+    conn.transaction(|conn| {
+        for (email, password, name, role) in DEMO_ACCOUNTS {
+            if accounts::find_by_email(conn, email)?.is_none() {
+                let hash = passwords.hash(password)?;
+                let user = NewUser {
+                    id: Uuid::now_v7(),
+                    email,
+                    password_hash: &hash,
+                    display_name: name,
+                    phone: None,
+                    platform_role: role.as_str(),
+                };
+                accounts::create(conn, &user)?;
+            }
+        }
+        Ok::<_, AppError>(())
+    })?;
+    println!("Demo accounts (email / password / role):");
+    for (email, password, _, role) in DEMO_ACCOUNTS {
+        let role = if email.starts_with("merchant") {
+            "consumer (will own the demo merchant)"
+        } else {
+            role.as_str()
+        };
+        println!("  {email:<34} {password:<22} {role}");
+    }
+    Ok(())
+}
+
+fn create_operator(config: &Config, email: &str, name: &str) -> AppResult<()> {
+    let email = accounts::rules::Email::parse("email", email)
+        .map_err(|e| AppError::internal(format!("--email {}", e.message)))?;
+    let name = accounts::rules::DisplayName::parse("name", name)
+        .map_err(|e| AppError::internal(format!("--name {}", e.message)))?;
+    let mut conn = db::connect(config)?;
+    db::migrate(&mut conn)?;
+    if let Some(user) = accounts::find_by_email(&mut conn, email.as_str())? {
+        let changes = accounts::models::UserChanges {
+            platform_role: Some(PlatformRole::Operator.as_str().to_owned()),
+            ..Default::default()
+        };
+        accounts::models::update(&mut conn, user.id, changes)?;
+        println!(
+            "{} already had an account; it is now an operator (password unchanged)",
+            email.as_str()
+        );
+        return Ok(());
+    }
+    eprintln!("Password for {} (one line on stdin):", email.as_str());
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(AppError::internal)?;
+    let password = accounts::rules::NewPassword::parse(
+        "password",
+        line.trim_end_matches(['\r', '\n']).to_owned(),
+    )
+    .map_err(|e| AppError::internal(format!("password {}", e.message)))?;
+    let hash = Passwords::new(config.password_cost)?.hash(&password.expose())?;
+    let user = NewUser {
+        id: Uuid::now_v7(),
+        email: email.as_str(),
+        password_hash: &hash,
+        display_name: &name.into_inner(),
+        phone: None,
+        platform_role: PlatformRole::Operator.as_str(),
+    };
+    accounts::create(&mut conn, &user)?;
+    println!("operator {} created", email.as_str());
+    Ok(())
+}

@@ -1,0 +1,298 @@
+//! Runtime configuration: one struct, read from the environment once in `main` and shared
+//! through `web::Data`. Development defaults let `scripts/dev.sh` run with no setup; production
+//! mode refuses those defaults.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// A secret value whose `Debug` never prints it.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret string.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret itself; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Which environment the process runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Test,
+    Production,
+}
+
+/// Argon2id cost parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordCost {
+    /// Memory in KiB.
+    pub m_cost: u32,
+    pub t_cost: u32,
+    pub p_cost: u32,
+}
+
+impl PasswordCost {
+    /// OWASP's recommendation for argon2id: 19 MiB, 2 iterations, 1 lane.
+    pub const OWASP: Self = Self {
+        m_cost: 19 * 1024,
+        t_cost: 2,
+        p_cost: 1,
+    };
+    /// The cheapest parameters argon2 accepts; for tests only.
+    pub const CHEAP: Self = Self {
+        m_cost: 8,
+        t_cost: 1,
+        p_cost: 1,
+    };
+}
+
+/// Where outgoing email goes.
+#[derive(Debug, Clone)]
+pub enum MailConfig {
+    /// A real SMTP relay (production).
+    Smtp { url: Secret },
+    /// `.eml` files written to a directory (development).
+    Files { dir: String },
+    /// Kept in memory for assertions (tests).
+    Memory,
+}
+
+/// A fixed-window limit: at most `max` hits per `window`.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub max: i32,
+    pub window: Duration,
+}
+
+/// Everything the process needs to know about its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub env: AppEnv,
+    pub database_url: Secret,
+    pub db_pool_size: u32,
+    /// How long a request waits for a pooled connection before answering 503.
+    pub db_acquire_timeout: Duration,
+    pub db_statement_timeout: Duration,
+    pub bind_addr: String,
+    pub jwt_secret: Secret,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub password_cost: PasswordCost,
+    pub mail: MailConfig,
+    pub mail_from: String,
+    /// Public base URL, used in links inside emails.
+    pub public_url: String,
+    pub login_limit_per_account: Limit,
+    pub login_limit_per_address: Limit,
+    /// Peers whose `X-Forwarded-For` is trusted (the load balancer).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Whether `serve` also runs the job worker loop.
+    pub run_worker_in_server: bool,
+    pub worker_concurrency: usize,
+    pub json_body_limit: usize,
+    pub shutdown_timeout: Duration,
+}
+
+const DEV_JWT_SECRET: &str = "dev-only-insecure-jwt-secret-change-me-0123456789";
+const DEV_DATABASE_URL: &str = "postgres://lifemarket:lifemarket@127.0.0.1:5432/lifemarket";
+
+/// Why the environment could not be turned into a `Config`.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error("refusing to start in production: {0}")]
+    UnsafeProduction(&'static str),
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse_var<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError::Invalid {
+            name,
+            reason: e.to_string(),
+        }),
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the environment (`APP_ENV`, `DATABASE_URL`, ...).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let env = match var("APP_ENV").as_deref() {
+            None | Some("development") => AppEnv::Development,
+            Some("production") => AppEnv::Production,
+            Some("test") => AppEnv::Test,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "APP_ENV",
+                    reason: format!("`{other}` is not development, test or production"),
+                })
+            }
+        };
+        let jwt_secret = var("JWT_SECRET").unwrap_or_else(|| DEV_JWT_SECRET.to_owned());
+        let mail = match (var("SMTP_URL"), var("MAIL_DIR")) {
+            (Some(url), _) => MailConfig::Smtp {
+                url: Secret::new(url),
+            },
+            (None, Some(dir)) => MailConfig::Files { dir },
+            (None, None) => MailConfig::Files {
+                dir: "var/mail".to_owned(),
+            },
+        };
+        let trusted_proxies = var("TRUSTED_PROXIES")
+            .map(|raw| {
+                raw.split(',')
+                    .map(|p| {
+                        p.trim().parse().map_err(|_| ConfigError::Invalid {
+                            name: "TRUSTED_PROXIES",
+                            reason: format!("`{p}` is not an IP address"),
+                        })
+                    })
+                    .collect::<Result<Vec<IpAddr>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let config = Config {
+            env,
+            database_url: Secret::new(
+                var("DATABASE_URL").unwrap_or_else(|| DEV_DATABASE_URL.into()),
+            ),
+            db_pool_size: parse_var("DB_POOL_SIZE", 10)?,
+            db_acquire_timeout: Duration::from_millis(parse_var("DB_ACQUIRE_TIMEOUT_MS", 2000)?),
+            db_statement_timeout: Duration::from_millis(parse_var(
+                "DB_STATEMENT_TIMEOUT_MS",
+                5000,
+            )?),
+            bind_addr: var("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            jwt_secret: Secret::new(jwt_secret),
+            jwt_issuer: var("JWT_ISSUER").unwrap_or_else(|| "lifemarket".into()),
+            jwt_audience: var("JWT_AUDIENCE").unwrap_or_else(|| "lifemarket-api".into()),
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(
+                parse_var("REFRESH_TOKEN_TTL_DAYS", 30u64)? * 86_400,
+            ),
+            password_cost: PasswordCost::OWASP,
+            mail,
+            mail_from: var("MAIL_FROM")
+                .unwrap_or_else(|| "lifemarket <no-reply@lifemarket.local>".into()),
+            public_url: var("PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080".into()),
+            login_limit_per_account: Limit {
+                max: parse_var("LOGIN_LIMIT_PER_ACCOUNT", 10)?,
+                window: Duration::from_secs(15 * 60),
+            },
+            login_limit_per_address: Limit {
+                max: parse_var("LOGIN_LIMIT_PER_ADDRESS", 100)?,
+                window: Duration::from_secs(15 * 60),
+            },
+            trusted_proxies,
+            run_worker_in_server: parse_var("RUN_WORKER_IN_SERVER", true)?,
+            worker_concurrency: parse_var("WORKER_CONCURRENCY", 2)?,
+            json_body_limit: parse_var("JSON_BODY_LIMIT", 64 * 1024)?,
+            shutdown_timeout: Duration::from_secs(parse_var("SHUTDOWN_TIMEOUT_SECS", 30)?),
+        };
+        config.check_production()?;
+        Ok(config)
+    }
+
+    /// Configuration for the test suite: a given database, cheap password hashing, mail kept in
+    /// memory, no in-process worker (tests run jobs explicitly).
+    pub fn for_tests(database_url: &str) -> Self {
+        Config {
+            env: AppEnv::Test,
+            database_url: Secret::new(database_url),
+            db_pool_size: 4,
+            db_acquire_timeout: Duration::from_secs(2),
+            db_statement_timeout: Duration::from_secs(5),
+            bind_addr: "127.0.0.1:0".into(),
+            jwt_secret: Secret::new("test-secret-0123456789-0123456789-0123456789"),
+            jwt_issuer: "lifemarket".into(),
+            jwt_audience: "lifemarket-api".into(),
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 86_400),
+            password_cost: PasswordCost::CHEAP,
+            mail: MailConfig::Memory,
+            mail_from: "lifemarket <no-reply@lifemarket.local>".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            login_limit_per_account: Limit {
+                max: 5,
+                window: Duration::from_secs(900),
+            },
+            login_limit_per_address: Limit {
+                max: 20,
+                window: Duration::from_secs(900),
+            },
+            trusted_proxies: Vec::new(),
+            run_worker_in_server: false,
+            worker_concurrency: 1,
+            json_body_limit: 64 * 1024,
+            shutdown_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// Production must not run with development secrets or without a real mail relay.
+    fn check_production(&self) -> Result<(), ConfigError> {
+        if self.env != AppEnv::Production {
+            return Ok(());
+        }
+        if self.jwt_secret.expose() == DEV_JWT_SECRET || self.jwt_secret.expose().len() < 32 {
+            return Err(ConfigError::UnsafeProduction(
+                "JWT_SECRET must be set to 32+ random characters",
+            ));
+        }
+        if !matches!(self.mail, MailConfig::Smtp { .. }) {
+            return Err(ConfigError::UnsafeProduction("SMTP_URL must be set"));
+        }
+        if self.database_url.expose() == DEV_DATABASE_URL {
+            return Err(ConfigError::UnsafeProduction("DATABASE_URL must be set"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_print() {
+        assert_eq!(format!("{:?}", Secret::new("hunter2")), "***");
+    }
+
+    #[test]
+    fn production_refuses_the_default_secret_and_missing_smtp() {
+        let mut config = Config::for_tests("postgres://x@y/z");
+        config.env = AppEnv::Production;
+        config.jwt_secret = Secret::new(DEV_JWT_SECRET);
+        assert!(config.check_production().is_err());
+        config.jwt_secret = Secret::new("a-long-enough-random-production-secret-123");
+        assert!(
+            matches!(config.check_production(), Err(ConfigError::UnsafeProduction(m)) if m.contains("SMTP"))
+        );
+        config.mail = MailConfig::Smtp {
+            url: Secret::new("smtps://u:p@mail.example.com"),
+        };
+        assert!(config.check_production().is_ok());
+    }
+}

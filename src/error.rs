@@ -1,0 +1,246 @@
+//! The one error type of the service and its rendering as `application/problem+json`.
+//!
+//! Every error carries a stable snake_case `code` (listed in `docs/api.md`); clients branch on
+//! the code, never on the human-readable text. A 500 carries no internals: its cause is logged
+//! once, here, and the client sees only `internal_error`.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Result of anything that can fail with an [`AppError`].
+pub type AppResult<T> = Result<T, AppError>;
+
+/// A problem with one field of the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field, as a dotted path (`address.lat`, `items[2].quantity`).
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Everything that can go wrong while answering a request.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request is not well-formed (bad JSON syntax, a bad header).
+    #[error("{1}")]
+    BadRequest(&'static str, String),
+    /// 401: no credentials, or credentials that are not valid.
+    #[error("{1}")]
+    Unauthorized(&'static str, String),
+    /// 403: the caller's role may never do this.
+    #[error("{1}")]
+    Forbidden(&'static str, String),
+    /// 404: no such resource, or not the caller's.
+    #[error("not found")]
+    NotFound,
+    /// 405: the path exists but not with this method (the `Allow` header is added by the route).
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 409: conflicts with the current state.
+    #[error("{1}")]
+    Conflict(&'static str, String),
+    /// 413: the body is larger than allowed.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// 415: the body is not JSON.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 422: well-formed but invalid; `code` is `validation_failed` unless more specific.
+    #[error("validation failed")]
+    Validation(&'static str, Vec<FieldError>),
+    /// 429: too many attempts; retry after the given seconds.
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    /// 503: the database cannot be reached right now.
+    #[error("database unavailable")]
+    Unavailable,
+    /// 500: a bug or an unexpected failure; the message is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// A 422 `validation_failed` naming one field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation("validation_failed", vec![FieldError::new(field, message)])
+    }
+
+    /// Anything unexpected, kept for the log.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        AppError::Internal(cause.to_string())
+    }
+
+    /// The stable code clients branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(code, _)
+            | AppError::Unauthorized(code, _)
+            | AppError::Forbidden(code, _)
+            | AppError::Conflict(code, _)
+            | AppError::Validation(code, _) => code,
+            AppError::NotFound => "not_found",
+            AppError::MethodNotAllowed => "method_not_allowed",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::Unavailable => "database_unavailable",
+            AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        self.status_code().canonical_reason().unwrap_or("Error")
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            AppError::BadRequest(_, d)
+            | AppError::Unauthorized(_, d)
+            | AppError::Forbidden(_, d)
+            | AppError::Conflict(_, d) => d.clone(),
+            AppError::NotFound => "The resource does not exist or is not yours.".into(),
+            AppError::MethodNotAllowed => {
+                "This method is not allowed here; see the Allow header.".into()
+            }
+            AppError::PayloadTooLarge => "The request body is larger than allowed.".into(),
+            AppError::UnsupportedMediaType => "The request body must be application/json.".into(),
+            AppError::Validation(_, errors) => match errors.as_slice() {
+                [one] => format!("{}: {}", one.field, one.message),
+                _ => "Some fields are invalid.".into(),
+            },
+            AppError::RateLimited { retry_after_secs } => {
+                format!("Too many attempts; try again in {retry_after_secs} s.")
+            }
+            AppError::Unavailable => "The database is unavailable; try again shortly.".into(),
+            AppError::Internal(_) => "Something went wrong on our side.".into(),
+        }
+    }
+}
+
+/// The body of every error response (RFC 9457 problem details plus `code` and `errors`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code, listed in `docs/api.md`.
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(..) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(..) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(..) => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Conflict(..) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Validation(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Internal(cause) = self {
+            tracing::error!(%cause, "request failed");
+        }
+        let status = self.status_code();
+        let problem = Problem {
+            type_: format!("urn:lifemarket:problem:{}", self.code()),
+            title: self.title().to_owned(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            code: self.code().to_owned(),
+            errors: match self {
+                AppError::Validation(_, errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+        };
+        let mut response = HttpResponse::build(status);
+        response.content_type("application/problem+json");
+        match self {
+            AppError::RateLimited { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            AppError::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            AppError::Unauthorized(..) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            _ => {}
+        }
+        response.body(serde_json::to_string(&problem).unwrap_or_default())
+    }
+}
+
+impl From<DieselError> for AppError {
+    fn from(err: DieselError) -> Self {
+        match err {
+            DieselError::NotFound => AppError::NotFound,
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => AppError::Unavailable,
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(_: r2d2::Error) -> Self {
+        AppError::Unavailable
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        AppError::internal(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let response = AppError::internal("password=hunter2").error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = response.into_body().try_into_bytes().unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("internal_error"));
+        assert!(!text.contains("hunter2"));
+    }
+
+    #[test]
+    fn a_closed_connection_is_unavailable_not_internal() {
+        let err = DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("gone".to_owned()),
+        );
+        assert_eq!(AppError::from(err).code(), "database_unavailable");
+    }
+}

@@ -1,0 +1,222 @@
+//! The JSON body extractor: a size limit, and errors that name the field.
+//!
+//! actix's own `web::Json` reports serde's message without the path of the field that failed.
+//! This one answers 400 `malformed_json` for bodies that are not JSON, 422 `validation_failed`
+//! with the field's path for wrong types, unknown fields and missing fields, 413 beyond the
+//! limit and 415 for other content types. It also keeps a digest of the body's canonical form
+//! (keys sorted) for idempotency keys.
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use sha2::{Digest, Sha256};
+
+use crate::error::{AppError, FieldError};
+use crate::AppState;
+
+const DEFAULT_LIMIT: usize = 64 * 1024;
+
+/// A parsed JSON body and the SHA-256 of its canonical form.
+#[derive(Debug)]
+pub struct Json<T> {
+    value: T,
+    digest: [u8; 32],
+}
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+    /// Equal for bodies that differ only in key order and whitespace.
+    pub fn digest(&self) -> [u8; 32] {
+        self.digest
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    match req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(ct) => {
+            let essence = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            essence == "application/json"
+                || (essence.starts_with("application/") && essence.ends_with("+json"))
+        }
+        None => false,
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(DEFAULT_LIMIT, |s| s.config.json_body_limit);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let json = is_json(req);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !json {
+                return Err(AppError::UnsupportedMediaType);
+            }
+            if declared.is_some_and(|n| n > limit) {
+                return Err(AppError::PayloadTooLarge);
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk =
+                    chunk.map_err(|e| AppError::BadRequest("malformed_body", e.to_string()))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(AppError::PayloadTooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse(&body)
+        })
+    }
+}
+
+/// Parses a body: syntax first (400), then the shape of `T` (422 naming the field).
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Json<T>, AppError> {
+    let tree: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        AppError::BadRequest("malformed_json", format!("The body is not valid JSON: {e}"))
+    })?;
+    let digest = Sha256::digest(serde_json::to_vec(&tree).unwrap_or_default()).into();
+    let value = serde_path_to_error::deserialize(tree).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.inner().to_string();
+        AppError::Validation("validation_failed", vec![field_error(&path, &message)])
+    })?;
+    Ok(Json { value, digest })
+}
+
+/// serde names a missing field only in its message (`missing field `x``) while the path points
+/// at the enclosing object, so the name is joined onto it (an unknown field is already in it).
+fn field_error(path: &str, message: &str) -> FieldError {
+    let named = ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split('`').next());
+    let field = match (path, named) {
+        (".", Some(name)) => name.to_owned(),
+        (_, Some(name)) if path.rsplit('.').next() == Some(name) => path.to_owned(),
+        (_, Some(name)) => format!("{path}.{name}"),
+        (".", None) => "body".to_owned(),
+        (_, None) => path.to_owned(),
+    };
+    let message = if message.starts_with("unknown field") {
+        "is not a known field".to_owned()
+    } else if message.starts_with("missing field") {
+        "is required".to_owned()
+    } else {
+        message.to_owned()
+    };
+    FieldError::new(field, message)
+}
+
+/// For `Option<Option<T>>` fields: absent is `None`, `null` is `Some(None)`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        lat: f64,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        address: Option<Inner>,
+        #[serde(default, deserialize_with = "nullable")]
+        phone: Option<Option<String>>,
+    }
+
+    fn field_of(body: &str) -> String {
+        match parse::<Body>(body.as_bytes()) {
+            Err(AppError::Validation(_, errors)) => errors[0].field.clone(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        assert_eq!(field_of(r#"{"name": 5}"#), "name");
+        assert_eq!(field_of(r#"{"name": "a", "extra": 1}"#), "extra");
+        assert_eq!(field_of(r#"{}"#), "name");
+        assert_eq!(
+            field_of(r#"{"name": "a", "address": {"lat": "x"}}"#),
+            "address.lat"
+        );
+        assert_eq!(
+            field_of(r#"{"name": "a", "address": {"lat": 1, "lng": 2}}"#),
+            "address.lng"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_bad_requests() {
+        assert!(matches!(
+            parse::<Body>(b"{\"name\": "),
+            Err(AppError::BadRequest("malformed_json", _))
+        ));
+        assert!(matches!(
+            parse::<Body>(b""),
+            Err(AppError::BadRequest("malformed_json", _))
+        ));
+    }
+
+    #[test]
+    fn null_and_absent_differ() {
+        assert_eq!(parse::<Body>(br#"{"name":"a"}"#).unwrap().phone, None);
+        assert_eq!(
+            parse::<Body>(br#"{"name":"a","phone":null}"#)
+                .unwrap()
+                .phone,
+            Some(None)
+        );
+    }
+
+    #[test]
+    fn digest_ignores_key_order_and_spacing() {
+        let a = parse::<Body>(br#"{"name":"a","phone":"1"}"#).unwrap();
+        let b = parse::<Body>(br#"{ "phone": "1",  "name": "a" }"#).unwrap();
+        let c = parse::<Body>(br#"{"name":"b","phone":"1"}"#).unwrap();
+        assert_eq!(a.digest(), b.digest());
+        assert_ne!(a.digest(), c.digest());
+    }
+}

@@ -1,0 +1,46 @@
+//! HTTP plumbing shared by every feature: the JSON extractor, endpoints with 405, pagination,
+//! idempotency keys, rate limits, client addresses, request ids, metrics, health and OpenAPI.
+
+mod client;
+mod endpoint;
+pub mod health;
+pub mod idempotency;
+mod json;
+pub mod metrics;
+pub mod openapi;
+pub mod pagination;
+pub mod rate_limit;
+pub mod request_id;
+
+pub use client::client_addr;
+pub use endpoint::Endpoint;
+pub use idempotency::IdempotencyKey;
+pub use json::{nullable, parse as parse_json, Json};
+pub use pagination::{Page, PageParams};
+
+use actix_web::{error::PathError, error::QueryPayloadError, web, HttpRequest};
+
+use crate::error::AppError;
+
+/// Query strings that do not fit their type are 422 naming the parameter when serde says which.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _: &HttpRequest| {
+        let message = err.to_string();
+        let field = message
+            .split('`')
+            .nth(1)
+            .map_or_else(|| "query".to_owned(), str::to_owned);
+        AppError::invalid(field, message).into()
+    })
+}
+
+/// A path segment that does not parse (an id that is not a UUID) names no resource: 404.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|_: PathError, _: &HttpRequest| AppError::NotFound.into())
+}
+
+/// The answer for paths no route matches.
+pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}

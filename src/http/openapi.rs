@@ -1,0 +1,49 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations, served at
+//! `/api/openapi.json`, with a Swagger UI (its assets are vendored, so it works offline) at
+//! `/api/docs/`.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{FieldError, Problem};
+use crate::{accounts, auth, http};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "lifemarket API", version = "1",
+        description = "Online/offline life services: catering, housekeeping, laundry and repair. \
+            Conventions and error codes: docs/api.md."),
+    paths(
+        http::health::healthz, http::health::readyz,
+        accounts::routes::register, accounts::routes::get_me, accounts::routes::update_me,
+        accounts::routes::change_password,
+        auth::routes::login, auth::routes::refresh, auth::routes::logout,
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&BearerAuth),
+    tags((name = "health"), (name = "auth"), (name = "accounts")),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The Swagger UI and the document it shows.
+pub fn swagger_ui() -> utoipa_swagger_ui::SwaggerUi {
+    utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
+        .url("/api/openapi.json", ApiDoc::openapi())
+}

@@ -1,0 +1,85 @@
+//! Job rows and their queries. The caller owns the transaction.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::schema::jobs;
+
+/// A durable job: a timer or a piece of work to do after commit.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = jobs, check_for_backend(diesel::pg::Pg))]
+pub struct Job {
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub run_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub max_attempts: i32,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = jobs)]
+pub struct NewJob<'a> {
+    pub id: Uuid,
+    pub kind: &'a str,
+    pub payload: serde_json::Value,
+    pub run_at: DateTime<Utc>,
+}
+
+/// Schedules a job to run at `run_at` (or as soon as possible).
+pub fn enqueue(
+    conn: &mut PgConnection,
+    kind: &str,
+    payload: serde_json::Value,
+    run_at: DateTime<Utc>,
+) -> QueryResult<Uuid> {
+    let id = Uuid::now_v7();
+    diesel::insert_into(jobs::table)
+        .values(NewJob {
+            id,
+            kind,
+            payload,
+            run_at,
+        })
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Locks the oldest due job that no other worker holds. The lock lasts until the caller's
+/// transaction ends, so a worker that dies releases its job to the next one.
+pub fn claim_next(conn: &mut PgConnection) -> QueryResult<Option<Job>> {
+    jobs::table
+        .filter(jobs::failed_at.is_null())
+        .filter(jobs::run_at.le(Utc::now()))
+        .order(jobs::run_at.asc())
+        .select(Job::as_select())
+        .limit(1)
+        .for_update()
+        .skip_locked()
+        .first(conn)
+        .optional()
+}
+
+pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
+    diesel::delete(jobs::table.find(id)).execute(conn)
+}
+
+/// Records a failed attempt: retried at `retry_at`, or given up when out of attempts.
+pub fn record_failure(
+    conn: &mut PgConnection,
+    job: &Job,
+    error: &str,
+    retry_at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    let attempts = job.attempts + 1;
+    let failed_at = (attempts >= job.max_attempts).then(Utc::now);
+    diesel::update(jobs::table.find(job.id))
+        .set((
+            jobs::attempts.eq(attempts),
+            jobs::last_error.eq(error),
+            jobs::run_at.eq(retry_at),
+            jobs::failed_at.eq(failed_at),
+        ))
+        .execute(conn)
+}

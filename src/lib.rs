@@ -1,0 +1,83 @@
+//! lifemarket: the backend of an O2O marketplace for residential life services (catering,
+//! housekeeping, laundry, repair). See `docs/architecture.md` for the layout.
+
+pub mod accounts;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod schema;
+pub mod telemetry;
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{middleware, web, App};
+
+use crate::auth::{JwtKeys, Passwords};
+use crate::config::Config;
+use crate::error::AppResult;
+use crate::jobs::Mailer;
+
+/// What every handler may use; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pool: db::Pool,
+    pub keys: Arc<JwtKeys>,
+    pub passwords: Passwords,
+    pub mailer: Mailer,
+    /// The process-wide Prometheus recorder, installed before the first request.
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+}
+
+impl AppState {
+    /// Builds the state; connects to nothing yet (the pool connects on demand).
+    pub fn new(config: Config) -> AppResult<Self> {
+        Ok(Self {
+            pool: db::pool(&config),
+            keys: Arc::new(JwtKeys::new(&config)),
+            passwords: Passwords::new(config.password_cost)?,
+            mailer: Mailer::new(&config.mail)?,
+            metrics: http::metrics::handle(),
+            config: Arc::new(config),
+        })
+    }
+}
+
+/// Mounts every feature's routes under the API scope (`/api/v1`).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    accounts::configure(cfg);
+    auth::configure(cfg);
+}
+
+/// The whole application: routes, extractor settings and middleware.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(http::query_config())
+        .app_data(http::path_config())
+        .wrap(middleware::from_fn(http::metrics::record))
+        .wrap(middleware::from_fn(http::request_id::echo))
+        .wrap(tracing_actix_web::TracingLogger::default())
+        .service(http::Endpoint::new("/healthz").get(http::health::healthz))
+        .service(http::Endpoint::new("/readyz").get(http::health::readyz))
+        .service(http::Endpoint::new("/metrics").get(http::metrics::metrics_endpoint))
+        .service(http::openapi::swagger_ui())
+        .service(web::scope("/api/v1").configure(configure))
+        .default_service(web::to(http::not_found))
+}

@@ -1,0 +1,173 @@
+//! Registration and the caller's profile.
+
+use actix_web::http::StatusCode;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[actix_web::test]
+async fn registering_signs_in_and_queues_a_welcome_email() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .post("/api/v1/auth/register")
+        .json(json!({"email": " Li.Wei@Example.CN ", "password": "correct horse", "display_name": " 李伟 ", "phone": "+86 138 1234 5678"}))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    assert_eq!(res.body["user"]["email"], "li.wei@example.cn");
+    assert_eq!(res.body["user"]["display_name"], "李伟");
+    assert_eq!(res.body["user"]["phone"], "13812345678");
+    assert_eq!(res.body["user"]["platform_role"], "consumer");
+    assert_eq!(res.body["token_type"], "Bearer");
+    assert_eq!(res.body["expires_in"], 900);
+    assert_eq!(app.count("users"), 1);
+    assert_eq!(app.count("refresh_tokens"), 1);
+    assert_eq!(app.count("outbox_emails"), 1);
+    assert_eq!(app.count("jobs"), 1);
+
+    let me = app
+        .get("/api/v1/me")
+        .bearer(res.body["access_token"].as_str().unwrap())
+        .send()
+        .await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["email"], "li.wei@example.cn");
+
+    assert_eq!(app.run_jobs().await, 1);
+    let sent = app.sent_emails();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].to.contains("li.wei@example.cn"));
+    assert!(sent[0].raw.contains("lifemarket"));
+}
+
+#[actix_web::test]
+async fn an_email_registers_once_whatever_its_case() {
+    let app = TestApp::spawn().await;
+    let user = app.consumer().await;
+    let res = app
+        .post("/api/v1/auth/register")
+        .json(json!({"email": user.email.to_uppercase(), "password": "another password", "display_name": "x"}))
+        .send()
+        .await;
+    res.assert_problem(StatusCode::CONFLICT, "email_taken");
+    assert_eq!(app.count("users"), 1);
+    assert_eq!(app.count("outbox_emails"), 1);
+}
+
+#[actix_web::test]
+async fn invalid_registration_names_every_bad_field_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .post("/api/v1/auth/register")
+        .json(json!({"email": "not-an-email", "password": "short", "display_name": "  ", "phone": "12345"}))
+        .send()
+        .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(res.fields(), ["email", "password", "display_name", "phone"]);
+    assert_eq!(app.count("users"), 0);
+    assert_eq!(app.count("jobs"), 0);
+}
+
+#[actix_web::test]
+async fn me_needs_a_token() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/v1/me").send().await;
+    res.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_eq!(res.header("www-authenticate"), Some("Bearer"));
+}
+
+#[actix_web::test]
+async fn the_profile_can_be_changed_and_the_phone_removed() {
+    let app = TestApp::spawn().await;
+    let user = app.consumer().await;
+    let res = app
+        .patch("/api/v1/me")
+        .bearer(&user.access)
+        .json(json!({"display_name": "张三", "phone": "13912345678"}))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.body["display_name"], "张三");
+    assert_eq!(res.body["phone"], "13912345678");
+
+    let res = app
+        .patch("/api/v1/me")
+        .bearer(&user.access)
+        .json(json!({"phone": null}))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.body["phone"], serde_json::Value::Null);
+    assert_eq!(res.body["display_name"], "张三");
+
+    let res = app
+        .patch("/api/v1/me")
+        .bearer(&user.access)
+        .json(json!({"phone": "555"}))
+        .send()
+        .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(res.fields(), ["phone"]);
+    let res = app
+        .patch("/api/v1/me")
+        .bearer(&user.access)
+        .json(json!({"email": "x@y.cn"}))
+        .send()
+        .await;
+    assert_eq!(res.fields(), ["email"]);
+}
+
+#[actix_web::test]
+async fn changing_the_password_signs_out_other_sessions() {
+    let app = TestApp::spawn().await;
+    let user = app.consumer().await;
+    let res = app
+        .post("/api/v1/me/password")
+        .bearer(&user.access)
+        .json(json!({"current_password": "wrong password", "new_password": "a brand new password"}))
+        .send()
+        .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(res.fields(), ["current_password"]);
+
+    let res = app
+        .post("/api/v1/me/password")
+        .bearer(&user.access)
+        .json(json!({"current_password": user.password, "new_password": "a brand new password"}))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let fresh_refresh = res.body["refresh_token"].as_str().unwrap().to_owned();
+
+    let old = app
+        .post("/api/v1/auth/refresh")
+        .json(json!({"refresh_token": user.refresh}))
+        .send()
+        .await;
+    old.assert_problem(StatusCode::UNAUTHORIZED, "refresh_token_invalid");
+    let new = app
+        .post("/api/v1/auth/refresh")
+        .json(json!({"refresh_token": fresh_refresh}))
+        .send()
+        .await;
+    assert_eq!(new.status, StatusCode::OK);
+
+    let res = app
+        .post("/api/v1/auth/login")
+        .json(json!({"email": user.email, "password": user.password}))
+        .send()
+        .await;
+    res.assert_problem(StatusCode::UNAUTHORIZED, "invalid_credentials");
+    app.login(&user.email, "a brand new password").await;
+}
+
+#[actix_web::test]
+async fn an_operator_signs_in_with_the_operator_role() {
+    let app = TestApp::spawn().await;
+    let operator = app.operator().await;
+    let me = app.get("/api/v1/me").bearer(&operator.access).send().await;
+    assert_eq!(me.body["platform_role"], "operator");
+    let consumer = app.consumer().await;
+    let me = app.get("/api/v1/me").bearer(&consumer.access).send().await;
+    assert_eq!(me.body["platform_role"], "consumer");
+}

@@ -1,0 +1,11 @@
+//! The integration tests: one binary, one module per feature, every test on its own database.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+mod helpers;
+
+mod accounts;
+mod auth;
+mod idempotency;
+mod jobs;
+mod outage;
+mod plumbing;
