@@ -3,12 +3,15 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod merchants;
+pub mod moderation;
 pub mod schema;
 pub mod telemetry;
 
@@ -53,6 +56,9 @@ impl AppState {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     accounts::configure(cfg);
     auth::configure(cfg);
+    merchants::configure(cfg);
+    catalog::configure(cfg);
+    moderation::configure(cfg);
 }
 
 /// The whole application: routes, extractor settings and middleware.

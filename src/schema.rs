@@ -1,6 +1,31 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    audit_log (id) {
+        id -> Uuid,
+        actor_id -> Nullable<Uuid>,
+        actor_role -> Text,
+        action -> Text,
+        subject_type -> Text,
+        subject_id -> Uuid,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+        reason -> Nullable<Text>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    categories (code) {
+        code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+        requires_food_permit -> Bool,
+        sort_order -> Int4,
+    }
+}
+
+diesel::table! {
     idempotency_keys (user_id, key) {
         user_id -> Uuid,
         key -> Text,
@@ -22,6 +47,54 @@ diesel::table! {
         last_error -> Nullable<Text>,
         failed_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        dedupe_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    merchant_categories (merchant_id, category) {
+        merchant_id -> Uuid,
+        category -> Text,
+    }
+}
+
+diesel::table! {
+    merchant_members (merchant_id, user_id) {
+        merchant_id -> Uuid,
+        user_id -> Uuid,
+        role -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    merchants (id) {
+        id -> Uuid,
+        owner_id -> Uuid,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        legal_name -> Text,
+        display_name -> Text,
+        description -> Text,
+        credit_code -> Text,
+        licence_expires_on -> Date,
+        food_permit_no -> Nullable<Text>,
+        contact_phone -> Text,
+        address -> Text,
+        district -> Nullable<Text>,
+        lat -> Float8,
+        lng -> Float8,
+        service_radius_m -> Int4,
+        opening_hours -> Jsonb,
+        time_zone -> Text,
+        documents -> Jsonb,
+        rating_count -> Int4,
+        rating_average -> Nullable<Float8>,
+        submitted_at -> Nullable<Timestamptz>,
+        decided_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -58,6 +131,39 @@ diesel::table! {
 }
 
 diesel::table! {
+    service_price_changes (id) {
+        id -> Uuid,
+        service_id -> Uuid,
+        old_cents -> Int8,
+        new_cents -> Int8,
+        changed_by -> Uuid,
+        changed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    services (id) {
+        id -> Uuid,
+        merchant_id -> Uuid,
+        category -> Text,
+        fulfilment -> Text,
+        name -> Text,
+        description -> Text,
+        price_cents -> Int8,
+        currency -> Text,
+        price_unit -> Text,
+        duration_minutes -> Nullable<Int4>,
+        buffer_minutes -> Int4,
+        capacity -> Nullable<Int4>,
+        elderly_friendly -> Bool,
+        active -> Bool,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use diesel::pg::sql_types::Citext;
 
@@ -73,14 +179,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    workers (id) {
+        id -> Uuid,
+        merchant_id -> Uuid,
+        name -> Text,
+        phone -> Nullable<Text>,
+        user_id -> Nullable<Uuid>,
+        skills -> Array<Text>,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(audit_log -> users (actor_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
+diesel::joinable!(merchant_categories -> categories (category));
+diesel::joinable!(merchant_categories -> merchants (merchant_id));
+diesel::joinable!(merchant_members -> merchants (merchant_id));
+diesel::joinable!(merchant_members -> users (user_id));
+diesel::joinable!(merchants -> users (owner_id));
+diesel::joinable!(service_price_changes -> services (service_id));
+diesel::joinable!(service_price_changes -> users (changed_by));
+diesel::joinable!(services -> categories (category));
+diesel::joinable!(services -> merchants (merchant_id));
+diesel::joinable!(workers -> merchants (merchant_id));
+diesel::joinable!(workers -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_log,
+    categories,
     idempotency_keys,
     jobs,
+    merchant_categories,
+    merchant_members,
+    merchants,
     outbox_emails,
     rate_limits,
     refresh_tokens,
+    service_price_changes,
+    services,
     users,
+    workers,
 );

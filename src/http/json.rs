@@ -3,7 +3,8 @@
 //! actix's own `web::Json` reports serde's message without the path of the field that failed.
 //! This one answers 400 `malformed_json` for bodies that are not JSON, 422 `validation_failed`
 //! with the field's path for wrong types, unknown fields and missing fields, 413 beyond the
-//! limit and 415 for other content types. It also keeps a digest of the body's canonical form
+//! limit and 415 for other content types. An empty body reads as `{}`, so actions whose fields
+//! are all optional need no body. It also keeps a digest of the body's canonical form
 //! (keys sorted) for idempotency keys.
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
@@ -78,9 +79,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let json = is_json(req);
         let mut payload = payload.take();
         Box::pin(async move {
-            if !json {
-                return Err(AppError::UnsupportedMediaType);
-            }
             if declared.is_some_and(|n| n > limit) {
                 return Err(AppError::PayloadTooLarge);
             }
@@ -92,6 +90,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     return Err(AppError::PayloadTooLarge);
                 }
                 body.extend_from_slice(&chunk);
+            }
+            if body.is_empty() {
+                // An action without a body (`POST .../approve`) is an empty object.
+                return parse(b"{}");
+            }
+            if !json {
+                return Err(AppError::UnsupportedMediaType);
             }
             parse(&body)
         })

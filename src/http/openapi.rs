@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
-use crate::{accounts, auth, http};
+use crate::{accounts, auth, catalog, http, merchants, moderation};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,10 +18,20 @@ use crate::{accounts, auth, http};
         accounts::routes::register, accounts::routes::get_me, accounts::routes::update_me,
         accounts::routes::change_password,
         auth::routes::login, auth::routes::refresh, auth::routes::logout,
+        merchants::routes::apply, merchants::routes::my_merchants, merchants::routes::get_merchant,
+        merchants::routes::update_merchant, merchants::routes::submit_merchant,
+        merchants::team::list_members, merchants::team::add_member, merchants::team::remove_member,
+        merchants::team::list_workers, merchants::team::add_worker, merchants::team::update_worker,
+        merchants::admin::list_merchants, merchants::admin::approve, merchants::admin::reject,
+        merchants::admin::suspend, merchants::admin::reinstate,
+        catalog::routes::list_categories, catalog::routes::list_services, catalog::routes::create_service,
+        catalog::routes::get_service, catalog::routes::update_service, catalog::discovery::search,
+        moderation::routes::list_audit_log,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
-    tags((name = "health"), (name = "auth"), (name = "accounts")),
+    tags((name = "health"), (name = "auth"), (name = "accounts"), (name = "merchants"), (name = "catalog"),
+        (name = "discovery"), (name = "admin"), (name = "moderation")),
 )]
 pub struct ApiDoc;
 

@@ -7,7 +7,16 @@ pub mod outbox;
 pub mod runner;
 
 pub use mailer::{Mailer, SentEmail};
-pub use runner::{run_due, run_one, Workers};
+pub use runner::{ensure_recurring, run_due, run_one, Workers};
+
+/// What a handler did with its job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Finished: the job is deleted.
+    Done,
+    /// A recurring job: run it again then.
+    RunAgainAt(chrono::DateTime<chrono::Utc>),
+}
 
 /// What a job handler may use besides its connection.
 pub struct JobContext<'a> {

@@ -61,6 +61,35 @@ pub fn claim_next(conn: &mut PgConnection) -> QueryResult<Option<Job>> {
         .optional()
 }
 
+/// Inserts the single row of a recurring job unless it exists.
+pub fn ensure_recurring(
+    conn: &mut PgConnection,
+    kind: &str,
+    run_at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::insert_into(jobs::table)
+        .values((
+            jobs::id.eq(Uuid::now_v7()),
+            jobs::kind.eq(kind),
+            jobs::run_at.eq(run_at),
+            jobs::dedupe_key.eq(kind),
+        ))
+        .on_conflict(jobs::dedupe_key)
+        .do_nothing()
+        .execute(conn)
+}
+
+/// Sets a recurring job's next run and clears its failures.
+pub fn reschedule(conn: &mut PgConnection, id: Uuid, run_at: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(jobs::table.find(id))
+        .set((
+            jobs::run_at.eq(run_at),
+            jobs::attempts.eq(0),
+            jobs::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+}
+
 pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
     diesel::delete(jobs::table.find(id)).execute(conn)
 }

@@ -13,7 +13,7 @@ use crate::schema::outbox_emails;
 
 use super::mailer::Mailer;
 use super::models;
-use super::JobContext;
+use super::{JobContext, Outcome};
 
 /// The job kind that sends one outbox email.
 pub const SEND_EMAIL: &str = "send_email";
@@ -70,7 +70,7 @@ pub fn send(
     conn: &mut PgConnection,
     ctx: &JobContext<'_>,
     payload: &serde_json::Value,
-) -> AppResult<()> {
+) -> AppResult<Outcome> {
     let SendPayload { email_id } =
         serde_json::from_value(payload.clone()).map_err(AppError::internal)?;
     let row = outbox_emails::table
@@ -80,7 +80,7 @@ pub fn send(
         .first(conn)
         .optional()?;
     let Some(row) = row.filter(|r| r.sent_at.is_none()) else {
-        return Ok(());
+        return Ok(Outcome::Done);
     };
     let message = Mailer::build(
         ctx.mail_from,
@@ -93,5 +93,5 @@ pub fn send(
     diesel::update(outbox_emails::table.find(email_id))
         .set(outbox_emails::sent_at.eq(Utc::now()))
         .execute(conn)?;
-    Ok(())
+    Ok(Outcome::Done)
 }

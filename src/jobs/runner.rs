@@ -13,16 +13,35 @@ use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::AppState;
 
-use super::{models, outbox, JobContext};
+use super::{models, outbox, JobContext, Outcome};
 
 /// Calls the handler of `job.kind`.
-fn dispatch(conn: &mut PgConnection, ctx: &JobContext<'_>, job: &models::Job) -> AppResult<()> {
+fn dispatch(
+    conn: &mut PgConnection,
+    ctx: &JobContext<'_>,
+    job: &models::Job,
+) -> AppResult<Outcome> {
     match job.kind.as_str() {
         outbox::SEND_EMAIL => outbox::send(conn, ctx, &job.payload),
+        crate::merchants::expiry::KIND => crate::merchants::expiry::run(conn),
         other => Err(AppError::internal(format!(
             "no handler for job kind `{other}`"
         ))),
     }
+}
+
+/// The recurring jobs: each is one row that reschedules itself after every run.
+const RECURRING: [&str; 1] = [crate::merchants::expiry::KIND];
+
+/// Makes sure each recurring job exists (once, whatever the number of workers).
+pub async fn ensure_recurring(state: &AppState) -> AppResult<()> {
+    db::run(&state.pool, |conn| {
+        for kind in RECURRING {
+            models::ensure_recurring(conn, kind, Utc::now())?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Delay before retry `attempt` (1-based): 5 s doubling, at most an hour.
@@ -41,8 +60,11 @@ pub async fn run_one(state: &AppState) -> AppResult<Option<String>> {
         conn.transaction(|conn| {
             let Some(job) = models::claim_next(conn)? else { return Ok(None) };
             match conn.transaction(|conn| dispatch(conn, &ctx, &job)) {
-                Ok(()) => {
+                Ok(Outcome::Done) => {
                     models::delete(conn, job.id)?;
+                }
+                Ok(Outcome::RunAgainAt(at)) => {
+                    models::reschedule(conn, job.id, at)?;
                 }
                 Err(err) => {
                     let attempt = job.attempts + 1;
@@ -88,6 +110,11 @@ const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
 async fn work(state: AppState, mut stop: watch::Receiver<bool>, sweeper: bool) {
     let mut last_sweep: Option<Instant> = None;
+    if sweeper {
+        if let Err(err) = ensure_recurring(&state).await {
+            tracing::warn!(error = %err, "could not schedule recurring jobs");
+        }
+    }
     while !*stop.borrow() {
         if sweeper && last_sweep.is_none_or(|t| t.elapsed() > SWEEP_EVERY) {
             if let Err(err) = sweep(&state).await {

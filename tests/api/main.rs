@@ -5,7 +5,10 @@ mod helpers;
 
 mod accounts;
 mod auth;
+mod catalog;
+mod discovery;
 mod idempotency;
 mod jobs;
+mod merchants;
 mod outage;
 mod plumbing;

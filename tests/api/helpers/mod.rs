@@ -2,6 +2,7 @@
 //! builders for users and tokens.
 
 pub mod db;
+pub mod merchants;
 pub mod proxy;
 
 use std::rc::Rc;

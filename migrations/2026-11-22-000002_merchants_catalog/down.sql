@@ -1,0 +1,11 @@
+DROP TRIGGER audit_log_append_only ON audit_log;
+DROP FUNCTION audit_log_is_append_only();
+DROP TABLE audit_log;
+DROP TABLE service_price_changes;
+DROP TABLE services;
+DROP TABLE workers;
+DROP TABLE merchant_members;
+DROP TABLE merchant_categories;
+DROP TABLE merchants;
+DROP TABLE categories;
+ALTER TABLE jobs DROP COLUMN dedupe_key;

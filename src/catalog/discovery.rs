@@ -1,0 +1,307 @@
+//! Discovery: approved merchants whose service area covers the consumer's point, by distance or
+//! rating, filtered by category and name. Distance uses `earthdistance` with a GiST index on
+//! `ll_to_earth(lat, lng)` over approved merchants: the `earth_box` test is answered by the index,
+//! the exact distance and each merchant's own radius are checked on the few rows it returns.
+//! `docs/discovery.md` shows the plan on 100k merchants.
+
+use std::collections::HashMap;
+
+use actix_web::web;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Double, Integer, Nullable, Text, Uuid as SqlUuid};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::db;
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::{Page, PageParams};
+use crate::merchants::fields::coordinates;
+use crate::merchants::views::RatingSummary;
+use crate::schema::merchant_categories;
+use crate::AppState;
+
+use super::models::Service;
+use super::rules::PriceUnit;
+
+/// The largest service radius a merchant may have; bounds the index search.
+pub const MAX_RADIUS_M: f64 = 30_000.0;
+const HEADLINE_SERVICES: i64 = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// Nearest first (needs `lat` and `lng`; the default when they are given).
+    Distance,
+    /// Best rated first.
+    Rating,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// A category code, e.g. `housekeeping`.
+    pub category: Option<String>,
+    /// The consumer's point; with `lng`, only merchants whose service area covers it are listed.
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    /// Text in the merchant's name.
+    pub q: Option<String>,
+    pub sort: Option<Sort>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// A service shown on a merchant's card.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub price_cents: i64,
+    pub currency: String,
+    pub price_unit: PriceUnit,
+}
+
+/// A merchant in the results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MerchantCard {
+    pub id: Uuid,
+    pub display_name: String,
+    pub categories: Vec<String>,
+    pub address: String,
+    pub district: Option<String>,
+    /// Metres from the given point.
+    pub distance_m: Option<f64>,
+    pub rating: RatingSummary,
+    pub headline_services: Vec<ServiceSummary>,
+}
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = Text)]
+    display_name: String,
+    #[diesel(sql_type = Text)]
+    address: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    district: Option<String>,
+    #[diesel(sql_type = Integer)]
+    rating_count: i32,
+    #[diesel(sql_type = Nullable<Double>)]
+    rating_average: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    distance_m: Option<f64>,
+}
+
+/// Where the previous page ended, for each order.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+enum Cursor {
+    Distance(f64, Uuid),
+    Rating(f64, i32, Uuid),
+}
+
+/// `%` and `_` in the search text are literal.
+fn like_pattern(q: &str) -> String {
+    let escaped = q
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+struct Search {
+    point: Option<(f64, f64)>,
+    category: Option<String>,
+    q: Option<String>,
+    sort: Sort,
+    after: Option<Cursor>,
+    limit: i64,
+}
+
+fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Row>> {
+    let (lat, lng) = s.point.unwrap_or((0.0, 0.0));
+    let distance = "earth_distance(ll_to_earth(m.lat, m.lng), ll_to_earth($1, $2))";
+    let mut sql = format!(
+        "SELECT m.id, m.display_name, m.address, m.district, m.rating_count, m.rating_average, \
+         CASE WHEN $3 THEN {distance} END AS distance_m \
+         FROM merchants m WHERE m.status = 'approved'"
+    );
+    if s.point.is_some() {
+        sql.push_str(&format!(
+            " AND earth_box(ll_to_earth($1, $2), {MAX_RADIUS_M}) @> ll_to_earth(m.lat, m.lng) \
+              AND {distance} <= m.service_radius_m"
+        ));
+    }
+    let mut query = diesel::sql_query("")
+        .into_boxed()
+        .bind::<Double, _>(lat)
+        .bind::<Double, _>(lng)
+        .bind::<diesel::sql_types::Bool, _>(s.point.is_some());
+    let mut n = 3;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    if let Some(category) = &s.category {
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM merchant_categories c WHERE c.merchant_id = m.id AND c.category = ${})",
+            next()
+        ));
+        query = query.bind::<Text, _>(category.clone());
+    }
+    if let Some(q) = &s.q {
+        let i = next();
+        sql.push_str(&format!(
+            " AND (m.display_name ILIKE ${i} OR m.legal_name ILIKE ${i})"
+        ));
+        query = query.bind::<Text, _>(like_pattern(q));
+    }
+    match (&s.after, s.sort) {
+        (Some(Cursor::Distance(d, id)), Sort::Distance) => {
+            sql.push_str(&format!(
+                " AND ({distance}, m.id) > (${}, ${})",
+                next(),
+                next()
+            ));
+            query = query.bind::<Double, _>(*d).bind::<SqlUuid, _>(*id);
+        }
+        (Some(Cursor::Rating(r, c, id)), Sort::Rating) => {
+            sql.push_str(&format!(
+                " AND (COALESCE(m.rating_average, 0), m.rating_count, m.id) < (${}, ${}, ${})",
+                next(),
+                next(),
+                next()
+            ));
+            query = query
+                .bind::<Double, _>(*r)
+                .bind::<Integer, _>(*c)
+                .bind::<SqlUuid, _>(*id);
+        }
+        _ => {}
+    }
+    sql.push_str(match s.sort {
+        Sort::Distance => " ORDER BY distance_m, m.id",
+        Sort::Rating => {
+            " ORDER BY COALESCE(m.rating_average, 0) DESC, m.rating_count DESC, m.id DESC"
+        }
+    });
+    sql.push_str(&format!(" LIMIT ${}", next()));
+    query = query.bind::<BigInt, _>(s.limit);
+    query.sql(sql).load(conn)
+}
+
+/// The categories and first few active services of each merchant.
+fn decorate(conn: &mut PgConnection, rows: Vec<Row>) -> QueryResult<Vec<MerchantCard>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut categories: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (id, code) in merchant_categories::table
+        .filter(merchant_categories::merchant_id.eq_any(&ids))
+        .select((
+            merchant_categories::merchant_id,
+            merchant_categories::category,
+        ))
+        .order(merchant_categories::category)
+        .load::<(Uuid, String)>(conn)?
+    {
+        categories.entry(id).or_default().push(code);
+    }
+    let services: Vec<Service> = diesel::sql_query(
+        "SELECT * FROM (SELECT s.*, row_number() OVER (PARTITION BY s.merchant_id ORDER BY s.created_at, s.id) AS rn \
+         FROM services s WHERE s.merchant_id = ANY($1) AND s.active) t WHERE t.rn <= $2",
+    )
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .bind::<BigInt, _>(HEADLINE_SERVICES)
+    .load(conn)?;
+    let mut headline: HashMap<Uuid, Vec<ServiceSummary>> = HashMap::new();
+    for s in services {
+        headline
+            .entry(s.merchant_id)
+            .or_default()
+            .push(ServiceSummary {
+                id: s.id,
+                name: s.name,
+                price_cents: s.price_cents,
+                currency: s.currency,
+                price_unit: PriceUnit::parse(&s.price_unit).unwrap_or(PriceUnit::PerVisit),
+            });
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| MerchantCard {
+            categories: categories.remove(&r.id).unwrap_or_default(),
+            headline_services: headline.remove(&r.id).unwrap_or_default(),
+            id: r.id,
+            display_name: r.display_name,
+            address: r.address,
+            district: r.district,
+            distance_m: r.distance_m.map(|d| d.round()),
+            rating: RatingSummary {
+                count: r.rating_count,
+                average: r.rating_average,
+            },
+        })
+        .collect())
+}
+
+/// Finds merchants near a point (or everywhere), nearest or best rated first.
+#[utoipa::path(get, path = "/api/v1/merchants", tag = "discovery", params(SearchQuery),
+    responses((status = 200, body = Page<MerchantCard>), (status = 422, body = Problem)))]
+pub async fn search(
+    state: web::Data<AppState>,
+    query: web::Query<SearchQuery>,
+) -> AppResult<web::Json<Page<MerchantCard>>> {
+    let query = query.into_inner();
+    let point = match (query.lat, query.lng) {
+        (Some(lat), Some(lng)) => Some(
+            coordinates(lat, lng)
+                .map_err(|e| AppError::Validation("validation_failed", vec![e]))?,
+        ),
+        (None, None) => None,
+        (None, Some(_)) => return Err(AppError::invalid("lat", "is required with lng")),
+        (Some(_), None) => return Err(AppError::invalid("lng", "is required with lat")),
+    };
+    let sort = match (query.sort, point) {
+        (Some(Sort::Distance), None) => {
+            return Err(AppError::invalid("sort", "distance needs lat and lng"))
+        }
+        (Some(sort), _) => sort,
+        (None, Some(_)) => Sort::Distance,
+        (None, None) => Sort::Rating,
+    };
+    let q = query
+        .q
+        .map(|q| q.trim().to_owned())
+        .filter(|q| !q.is_empty());
+    if q.as_ref().is_some_and(|q| q.chars().count() > 50) {
+        return Err(AppError::invalid("q", "must be at most 50 characters"));
+    }
+    let page = PageParams {
+        limit: query.limit,
+        cursor: query.cursor,
+    };
+    let limit = page.limit()?;
+    let after = page.cursor::<Cursor>()?;
+    let search = Search {
+        point,
+        category: query.category,
+        q,
+        sort,
+        after,
+        limit: limit + 1,
+    };
+    let cards = db::run(&state.pool, move |conn| {
+        let rows = find(conn, &search)?;
+        let page = Page::from_rows(rows, limit, |r| match sort {
+            Sort::Distance => Cursor::Distance(r.distance_m.unwrap_or(0.0), r.id),
+            Sort::Rating => Cursor::Rating(r.rating_average.unwrap_or(0.0), r.rating_count, r.id),
+        });
+        Ok(Page {
+            items: decorate(conn, page.items)?,
+            next_cursor: page.next_cursor,
+        })
+    })
+    .await?;
+    Ok(web::Json(cards))
+}

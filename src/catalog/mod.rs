@@ -1,0 +1,27 @@
+//! The catalog: service categories, merchants' services and prices, and discovery.
+//! Owns the `categories`, `services` and `service_price_changes` tables.
+
+pub mod discovery;
+pub mod models;
+pub mod routes;
+pub mod rules;
+
+pub use models::{Category, Service};
+pub use routes::ServiceResponse;
+
+use crate::http::Endpoint;
+
+/// Mounts the service routes (discovery is mounted on `/merchants` by `merchants`).
+pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.service(Endpoint::new("/categories").get(routes::list_categories))
+        .service(
+            Endpoint::new("/merchants/{id}/services")
+                .get(routes::list_services)
+                .post(routes::create_service),
+        )
+        .service(
+            Endpoint::new("/services/{id}")
+                .get(routes::get_service)
+                .patch(routes::update_service),
+        );
+}

@@ -1,0 +1,65 @@
+//! Who may act for a merchant. Membership is read from the database on every request, so a new
+//! or removed member counts at once. A caller who is not a member gets 404, never a hint that the
+//! merchant exists; a member whose role is too low gets 403.
+
+use diesel::PgConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+use super::models;
+
+/// A member's role in one merchant, from least to most trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberRole {
+    Staff,
+    Manager,
+    Owner,
+}
+
+impl MemberRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberRole::Staff => "staff",
+            MemberRole::Manager => "manager",
+            MemberRole::Owner => "owner",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Staff, Self::Manager, Self::Owner]
+            .into_iter()
+            .find(|r| r.as_str() == value)
+    }
+}
+
+/// The caller's role in the merchant, if any.
+pub fn role_of(
+    conn: &mut PgConnection,
+    merchant_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<Option<MemberRole>> {
+    Ok(models::member_role(conn, merchant_id, user_id)?
+        .as_deref()
+        .and_then(MemberRole::parse))
+}
+
+/// The caller's role, which must be at least `min`: 404 for non-members, 403 below `min`.
+pub fn require(
+    conn: &mut PgConnection,
+    merchant_id: Uuid,
+    user_id: Uuid,
+    min: MemberRole,
+) -> AppResult<MemberRole> {
+    let role = role_of(conn, merchant_id, user_id)?.ok_or(AppError::NotFound)?;
+    if role < min {
+        return Err(AppError::Forbidden(
+            "forbidden",
+            format!("This needs the {} role in this merchant.", min.as_str()),
+        ));
+    }
+    Ok(role)
+}

@@ -1,0 +1,104 @@
+//! Merchants: applications, operator verification, members and workers, and the licence-expiry
+//! job. Owns the `merchants`, `merchant_categories`, `merchant_members` and `workers` tables.
+
+pub mod access;
+pub mod admin;
+pub mod application;
+mod emails;
+pub mod expiry;
+pub mod fields;
+pub mod models;
+pub mod routes;
+pub mod rules;
+pub mod team;
+pub mod views;
+
+pub use access::MemberRole;
+pub use models::{Merchant, Worker};
+pub use views::MerchantResponse;
+
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use crate::accounts;
+use crate::error::{AppError, AppResult};
+use crate::http::Endpoint;
+use crate::jobs::outbox;
+use crate::moderation::audit::{self, ActorRole, Entry};
+
+use rules::{Actor, MerchantAction, MerchantStatus};
+
+/// Mounts the merchant routes (the catalog's merchant routes are mounted by `catalog`).
+pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.service(
+        Endpoint::new("/merchants")
+            .post(routes::apply)
+            .get(crate::catalog::discovery::search),
+    )
+    .service(Endpoint::new("/me/merchants").get(routes::my_merchants))
+    .service(
+        Endpoint::new("/merchants/{id}")
+            .get(routes::get_merchant)
+            .patch(routes::update_merchant),
+    )
+    .service(Endpoint::new("/merchants/{id}/submit").post(routes::submit_merchant))
+    .service(
+        Endpoint::new("/merchants/{id}/members")
+            .get(team::list_members)
+            .post(team::add_member),
+    )
+    .service(Endpoint::new("/merchants/{id}/members/{user_id}").delete(team::remove_member))
+    .service(
+        Endpoint::new("/merchants/{id}/workers")
+            .get(team::list_workers)
+            .post(team::add_worker),
+    )
+    .service(Endpoint::new("/merchants/{id}/workers/{worker_id}").patch(team::update_worker))
+    .service(Endpoint::new("/admin/merchants").get(admin::list_merchants))
+    .service(Endpoint::new("/admin/merchants/{id}/approve").post(admin::approve))
+    .service(Endpoint::new("/admin/merchants/{id}/reject").post(admin::reject))
+    .service(Endpoint::new("/admin/merchants/{id}/suspend").post(admin::suspend))
+    .service(Endpoint::new("/admin/merchants/{id}/reinstate").post(admin::reinstate));
+}
+
+/// Moves a (locked) merchant through its lifecycle: checks the rule, swaps the status, writes
+/// the audit log and, for decisions, emails the owner, all in the caller's transaction.
+pub fn change_status(
+    conn: &mut PgConnection,
+    current: &Merchant,
+    action: MerchantAction,
+    actor: Actor,
+    reason: Option<&str>,
+    actor_id: Option<Uuid>,
+) -> AppResult<Merchant> {
+    let from = MerchantStatus::parse(&current.status)
+        .ok_or_else(|| AppError::internal("unknown merchant status"))?;
+    let to =
+        rules::transition(from, action, actor).map_err(|e| routes::refused(e, action, from))?;
+    let updated = models::set_status(conn, current.id, from.as_str(), to.as_str(), reason)?
+        .ok_or_else(|| routes::refused(rules::RuleError::InvalidTransition, action, from))?;
+    let state =
+        |m: &Merchant| serde_json::json!({"status": m.status, "status_reason": m.status_reason});
+    audit::record(
+        conn,
+        Entry {
+            actor_id,
+            actor_role: match actor {
+                Actor::Member => ActorRole::Member,
+                Actor::Operator => ActorRole::Operator,
+                Actor::System => ActorRole::System,
+            },
+            action: &format!("merchant.{}", action.as_str()),
+            subject_type: "merchant",
+            subject_id: current.id,
+            before: Some(state(current)),
+            after: Some(state(&updated)),
+            reason,
+        },
+    )?;
+    if actor != Actor::Member {
+        let owner = accounts::find(conn, updated.owner_id)?;
+        outbox::enqueue(conn, &emails::status_changed(&owner.email, &updated, to))?;
+    }
+    Ok(updated)
+}

@@ -1,0 +1,210 @@
+//! Applying to become a merchant, and the merchant's own view and edits.
+
+use actix_web::{http::StatusCode, web};
+use chrono::Utc;
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use crate::auth::{Identity, PlatformRole};
+use crate::catalog;
+use crate::db;
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::Json;
+use crate::AppState;
+
+use super::access::{self, MemberRole};
+use super::application::{ApplyRequest, UpdateMerchantRequest};
+use super::models;
+use super::rules::{self, Actor, MerchantAction, MerchantStatus};
+use super::views::MerchantResponse;
+
+fn today() -> chrono::NaiveDate {
+    Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
+}
+
+/// Loads a merchant as its member sees it.
+fn member_view(conn: &mut PgConnection, id: Uuid, role: MemberRole) -> AppResult<MerchantResponse> {
+    let merchant = models::find(conn, id)?;
+    let categories = models::categories(conn, id)?;
+    Ok(MerchantResponse::full(merchant, categories, Some(role)))
+}
+
+/// Applies to become a merchant; the caller becomes its owner. The application starts as a
+/// draft: submit it for review when it is complete.
+#[utoipa::path(post, path = "/api/v1/merchants", tag = "merchants", security(("bearer" = [])),
+    request_body = ApplyRequest,
+    responses((status = 201, body = MerchantResponse), (status = 401, body = Problem),
+        (status = 422, body = Problem, description = "validation_failed, naming each field")))]
+pub async fn apply(
+    id: Identity,
+    state: web::Data<AppState>,
+    body: Json<ApplyRequest>,
+) -> AppResult<(web::Json<MerchantResponse>, StatusCode)> {
+    let request = body.into_inner();
+    let merchant = db::tx(&state.pool, move |conn| {
+        let known = catalog::models::categories(conn)?;
+        let application = request
+            .parse(&known, today())
+            .map_err(|e| AppError::Validation("validation_failed", e))?;
+        let merchant_id = Uuid::now_v7();
+        models::insert(conn, merchant_id, id.user_id, &application.fields)?;
+        models::set_categories(conn, merchant_id, &application.categories)?;
+        models::upsert_member(conn, merchant_id, id.user_id, MemberRole::Owner.as_str())?;
+        member_view(conn, merchant_id, MemberRole::Owner)
+    })
+    .await?;
+    Ok((web::Json(merchant), StatusCode::CREATED))
+}
+
+/// The merchants the caller is a member of.
+#[utoipa::path(get, path = "/api/v1/me/merchants", tag = "merchants", security(("bearer" = [])),
+    responses((status = 200, body = Vec<MerchantResponse>), (status = 401, body = Problem)))]
+pub async fn my_merchants(
+    id: Identity,
+    state: web::Data<AppState>,
+) -> AppResult<web::Json<Vec<MerchantResponse>>> {
+    let list = db::run(&state.pool, move |conn| {
+        let rows = models::memberships(conn, id.user_id)?;
+        rows.into_iter()
+            .map(|(m, role)| {
+                let categories = models::categories(conn, m.id)?;
+                Ok(MerchantResponse::full(
+                    m,
+                    categories,
+                    MemberRole::parse(&role),
+                ))
+            })
+            .collect::<AppResult<Vec<_>>>()
+    })
+    .await?;
+    Ok(web::Json(list))
+}
+
+/// A merchant's profile with its active services. Consumers see approved merchants only;
+/// members and operators see any state, with the application.
+#[utoipa::path(get, path = "/api/v1/merchants/{id}", tag = "merchants",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = MerchantResponse), (status = 404, body = Problem)))]
+pub async fn get_merchant(
+    id: Option<Identity>,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+) -> AppResult<web::Json<MerchantResponse>> {
+    let merchant_id = path.into_inner();
+    let merchant = db::run(&state.pool, move |conn| {
+        let merchant = models::find(conn, merchant_id)?;
+        let role = match id {
+            Some(id) => access::role_of(conn, merchant_id, id.user_id)?,
+            None => None,
+        };
+        let operator = id.is_some_and(|i| i.role == PlatformRole::Operator);
+        let approved = merchant.status == MerchantStatus::Approved.as_str();
+        if !approved && role.is_none() && !operator {
+            return Err(AppError::NotFound);
+        }
+        let categories = models::categories(conn, merchant_id)?;
+        let services = catalog::models::list_for_merchant(conn, merchant_id, true, None, 100)?;
+        let mut view = if role.is_some() || operator {
+            MerchantResponse::full(merchant, categories, role)
+        } else {
+            MerchantResponse::public(merchant, categories)
+        };
+        view.services = Some(services.into_iter().map(Into::into).collect());
+        Ok(view)
+    })
+    .await?;
+    Ok(web::Json(merchant))
+}
+
+/// Edits the merchant (owner or manager). The verified fields (legal name, credit code,
+/// categories, food permit) change only while a draft or after a rejection.
+#[utoipa::path(patch, path = "/api/v1/merchants/{id}", tag = "merchants", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = UpdateMerchantRequest,
+    responses((status = 200, body = MerchantResponse), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "application_locked"), (status = 422, body = Problem)))]
+pub async fn update_merchant(
+    id: Identity,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+    body: Json<UpdateMerchantRequest>,
+) -> AppResult<web::Json<MerchantResponse>> {
+    let merchant_id = path.into_inner();
+    let edit = body.into_inner();
+    let merchant = db::tx(&state.pool, move |conn| {
+        let role = access::require(conn, merchant_id, id.user_id, MemberRole::Manager)?;
+        let current = models::find_for_update(conn, merchant_id)?;
+        let status = MerchantStatus::parse(&current.status).unwrap_or(MerchantStatus::Draft);
+        if edit.touches_verified_fields() && !status.application_editable() {
+            return Err(AppError::Conflict(
+                "application_locked",
+                "Legal name, credit code, categories and food permit change only through a new application.".into(),
+            ));
+        }
+        let known = catalog::models::categories(conn)?;
+        let merged = edit.apply_to(ApplyRequest::from_merchant(&current, models::categories(conn, merchant_id)?));
+        let application = merged.parse(&known, today()).map_err(|e| AppError::Validation("validation_failed", e))?;
+        models::update_fields(conn, merchant_id, &application.fields)?;
+        models::set_categories(conn, merchant_id, &application.categories)?;
+        member_view(conn, merchant_id, role)
+    })
+    .await?;
+    Ok(web::Json(merchant))
+}
+
+/// Submits the application for review (owner or manager), from draft or after a rejection.
+#[utoipa::path(post, path = "/api/v1/merchants/{id}/submit", tag = "merchants", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = MerchantResponse), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "invalid_transition")))]
+pub async fn submit_merchant(
+    id: Identity,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+) -> AppResult<web::Json<MerchantResponse>> {
+    let merchant_id = path.into_inner();
+    let merchant = db::tx(&state.pool, move |conn| {
+        let role = access::require(conn, merchant_id, id.user_id, MemberRole::Manager)?;
+        let current = models::find_for_update(conn, merchant_id)?;
+        super::change_status(
+            conn,
+            &current,
+            MerchantAction::Submit,
+            Actor::Member,
+            None,
+            Some(id.user_id),
+        )?;
+        member_view(conn, merchant_id, role)
+    })
+    .await?;
+    Ok(web::Json(merchant))
+}
+
+/// Maps a refused lifecycle rule to its HTTP answer.
+pub fn refused(err: rules::RuleError, action: MerchantAction, from: MerchantStatus) -> AppError {
+    match err {
+        rules::RuleError::NotAllowed => AppError::Forbidden(
+            "forbidden",
+            format!("You may not {} a merchant.", action.as_str()),
+        ),
+        rules::RuleError::InvalidTransition => AppError::Conflict(
+            "invalid_transition",
+            format!(
+                "A {} merchant cannot be {}.",
+                from.as_str(),
+                past_tense(action)
+            ),
+        ),
+    }
+}
+
+fn past_tense(action: MerchantAction) -> &'static str {
+    match action {
+        MerchantAction::Submit => "submitted",
+        MerchantAction::Approve => "approved",
+        MerchantAction::Reject => "rejected",
+        MerchantAction::Suspend | MerchantAction::ExpireLicence => "suspended",
+        MerchantAction::Reinstate => "reinstated",
+    }
+}
