@@ -4,7 +4,6 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::accounts::{self, NewUser};
@@ -82,7 +81,7 @@ fn run(command: Command, config: Config) -> AppResult<()> {
             }
             let mut conn = db::connect(&config)?;
             db::migrate(&mut conn)?;
-            seed_demo(&mut conn, &Passwords::new(config.password_cost)?)
+            crate::seed::demo(&mut conn, &Passwords::new(config.password_cost)?)
         }
         Command::Worker => actix_web::rt::System::new().block_on(worker(config)),
         Command::CreateOperator { email, name } => create_operator(&config, &email, &name),
@@ -163,59 +162,6 @@ async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-/// The demo accounts: one of each role.
-pub const DEMO_ACCOUNTS: [(&str, &str, &str, PlatformRole); 3] = [
-    (
-        "consumer@demo.lifemarket.local",
-        "demo-consumer-pass",
-        "演示顾客",
-        PlatformRole::Consumer,
-    ),
-    (
-        "merchant@demo.lifemarket.local",
-        "demo-merchant-pass",
-        "演示商家",
-        PlatformRole::Consumer,
-    ),
-    (
-        "operator@demo.lifemarket.local",
-        "demo-operator-pass",
-        "演示运营",
-        PlatformRole::Operator,
-    ),
-];
-
-/// Creates the demo accounts that do not exist yet and prints all of them.
-pub fn seed_demo(conn: &mut PgConnection, passwords: &Passwords) -> AppResult<()> {
-    conn.transaction(|conn| {
-        for (email, password, name, role) in DEMO_ACCOUNTS {
-            if accounts::find_by_email(conn, email)?.is_none() {
-                let hash = passwords.hash(password)?;
-                let user = NewUser {
-                    id: Uuid::now_v7(),
-                    email,
-                    password_hash: &hash,
-                    display_name: name,
-                    phone: None,
-                    platform_role: role.as_str(),
-                };
-                accounts::create(conn, &user)?;
-            }
-        }
-        Ok::<_, AppError>(())
-    })?;
-    println!("Demo accounts (email / password / role):");
-    for (email, password, _, role) in DEMO_ACCOUNTS {
-        let role = if email.starts_with("merchant") {
-            "consumer (will own the demo merchant)"
-        } else {
-            role.as_str()
-        };
-        println!("  {email:<34} {password:<22} {role}");
-    }
-    Ok(())
 }
 
 fn create_operator(config: &Config, email: &str, name: &str) -> AppResult<()> {

@@ -89,12 +89,18 @@ where
     run(pool, move |conn| conn.transaction(f)).await
 }
 
-/// Applies pending migrations; returns the names of those applied.
+/// Applies pending migrations; returns the names of those applied. A session advisory lock
+/// makes processes that start together take turns instead of racing.
 pub fn migrate(conn: &mut PgConnection) -> AppResult<Vec<String>> {
+    use diesel::RunQueryDsl;
+    const LOCK: &str = "SELECT pg_advisory_lock(72450001)";
+    diesel::sql_query(LOCK).execute(conn)?;
     let applied = conn
         .run_pending_migrations(MIGRATIONS)
-        .map_err(|e| AppError::internal(format!("migration failed: {e}")))?;
-    Ok(applied.iter().map(|v| v.to_string()).collect())
+        .map(|versions| versions.iter().map(|v| v.to_string()).collect())
+        .map_err(|e| AppError::internal(format!("migration failed: {e}")));
+    diesel::sql_query("SELECT pg_advisory_unlock(72450001)").execute(conn)?;
+    applied
 }
 
 /// Opens a single connection outside the pool (CLI commands).

@@ -31,7 +31,10 @@ impl FieldError {
 }
 
 /// Everything that can go wrong while answering a request.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` (which request logs record) shows the code and field names only: a field's message
+/// may quote the value the client sent, such as a phone number.
+#[derive(thiserror::Error)]
 pub enum AppError {
     /// 400: the request is not well-formed (bad JSON syntax, a bad header).
     #[error("{1}")]
@@ -69,6 +72,19 @@ pub enum AppError {
     /// 500: a bug or an unexpected failure; the message is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl std::fmt::Debug for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppError::Validation(code, errors) => {
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                write!(f, "{code} {fields:?}")
+            }
+            AppError::Internal(cause) => write!(f, "internal_error: {cause}"),
+            other => f.write_str(other.code()),
+        }
+    }
 }
 
 impl AppError {
@@ -203,6 +219,12 @@ impl From<DieselError> for AppError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 _,
             ) => AppError::Unavailable,
+            // The server cancelled a statement that ran past `statement_timeout`: overloaded.
+            DieselError::DatabaseError(_, ref info)
+                if info.message().contains("statement timeout") =>
+            {
+                AppError::Unavailable
+            }
             other => AppError::internal(other),
         }
     }
@@ -233,6 +255,17 @@ mod tests {
         let text = String::from_utf8_lossy(&body);
         assert!(text.contains("internal_error"));
         assert!(!text.contains("hunter2"));
+    }
+
+    #[test]
+    fn debug_output_names_fields_but_not_values() {
+        let err = AppError::invalid(
+            "phone",
+            "invalid type: integer `13812345678`, expected a string",
+        );
+        let debug = format!("{err:?}");
+        assert!(debug.contains("phone"));
+        assert!(!debug.contains("13812345678"));
     }
 
     #[test]

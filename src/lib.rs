@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod merchants;
 pub mod moderation;
 pub mod schema;
+pub mod seed;
 pub mod telemetry;
 
 use std::sync::Arc;

@@ -167,7 +167,8 @@ pub struct ChangePasswordRequest {
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "accounts", security(("bearer" = [])),
     request_body = ChangePasswordRequest,
     responses((status = 200, body = TokenResponse),
-        (status = 401, body = Problem), (status = 422, body = Problem, description = "wrong current password or weak new one")))]
+        (status = 401, body = Problem), (status = 422, body = Problem, description = "wrong current password or weak new one"),
+        (status = 429, body = Problem)))]
 pub async fn change_password(
     id: Identity,
     state: web::Data<AppState>,
@@ -176,7 +177,13 @@ pub async fn change_password(
     let req = body.into_inner();
     let new_password = NewPassword::parse("new_password", req.new_password)
         .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
-    let user = db::run(&state.pool, move |conn| Ok(models::find(conn, id.user_id)?)).await?;
+    let limit = state.config.login_limit_per_account;
+    let user = db::run(&state.pool, move |conn| {
+        // Guessing the current password with a stolen access token is limited like login.
+        crate::http::rate_limit::hit(conn, "password:account", &id.user_id.to_string(), limit)?;
+        Ok(models::find(conn, id.user_id)?)
+    })
+    .await?;
     if !state
         .passwords
         .verify_blocking(req.current_password, Some(user.password_hash))

@@ -61,6 +61,19 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     .service(Endpoint::new("/admin/merchants/{id}/reinstate").post(admin::reinstate));
 }
 
+/// Creates a draft merchant from a checked application, with `owner_id` as its owner.
+pub fn create(
+    conn: &mut PgConnection,
+    owner_id: Uuid,
+    application: &application::Application,
+) -> AppResult<Uuid> {
+    let merchant_id = Uuid::now_v7();
+    models::insert(conn, merchant_id, owner_id, &application.fields)?;
+    models::set_categories(conn, merchant_id, &application.categories)?;
+    models::upsert_member(conn, merchant_id, owner_id, MemberRole::Owner.as_str())?;
+    Ok(merchant_id)
+}
+
 /// Moves a (locked) merchant through its lifecycle: checks the rule, swaps the status, writes
 /// the audit log and, for decisions, emails the owner, all in the caller's transaction.
 pub fn change_status(

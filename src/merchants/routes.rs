@@ -18,7 +18,8 @@ use super::models;
 use super::rules::{self, Actor, MerchantAction, MerchantStatus};
 use super::views::MerchantResponse;
 
-fn today() -> chrono::NaiveDate {
+/// Today in China, for licence dates.
+pub fn today() -> chrono::NaiveDate {
     Utc::now()
         .with_timezone(&chrono_tz::Asia::Shanghai)
         .date_naive()
@@ -48,10 +49,7 @@ pub async fn apply(
         let application = request
             .parse(&known, today())
             .map_err(|e| AppError::Validation("validation_failed", e))?;
-        let merchant_id = Uuid::now_v7();
-        models::insert(conn, merchant_id, id.user_id, &application.fields)?;
-        models::set_categories(conn, merchant_id, &application.categories)?;
-        models::upsert_member(conn, merchant_id, id.user_id, MemberRole::Owner.as_str())?;
+        let merchant_id = super::create(conn, id.user_id, &application)?;
         member_view(conn, merchant_id, MemberRole::Owner)
     })
     .await?;

@@ -12,3 +12,4 @@ mod jobs;
 mod merchants;
 mod outage;
 mod plumbing;
+mod seed;
