@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod booking;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod http;
 pub mod jobs;
 pub mod merchants;
 pub mod moderation;
+pub mod privacy;
 pub mod schema;
 pub mod seed;
 pub mod telemetry;
@@ -59,6 +61,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     auth::configure(cfg);
     merchants::configure(cfg);
     catalog::configure(cfg);
+    booking::configure(cfg);
     moderation::configure(cfg);
 }
 

@@ -16,6 +16,70 @@ diesel::table! {
 }
 
 diesel::table! {
+    booking_events (id) {
+        id -> Uuid,
+        booking_id -> Uuid,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        action -> Text,
+        actor_id -> Nullable<Uuid>,
+        actor_role -> Text,
+        reason -> Nullable<Text>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    booking_settings (merchant_id) {
+        merchant_id -> Uuid,
+        auto_accept -> Bool,
+        min_notice_minutes -> Int4,
+        horizon_days -> Int4,
+        buffer_minutes -> Int4,
+        slot_step_minutes -> Int4,
+        free_cancel_hours -> Int4,
+        late_cancel_fee_percent -> Int4,
+        reschedule_limit -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    bookings (id) {
+        id -> Uuid,
+        consumer_id -> Uuid,
+        merchant_id -> Uuid,
+        service_id -> Uuid,
+        worker_id -> Nullable<Uuid>,
+        kind -> Text,
+        status -> Text,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        blocked -> Tstzrange,
+        party_size -> Int4,
+        service_name -> Text,
+        price_cents -> Int8,
+        currency -> Text,
+        address_text -> Nullable<Text>,
+        address_lat -> Nullable<Float8>,
+        address_lng -> Nullable<Float8>,
+        contact_name -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        for_relative -> Bool,
+        note -> Nullable<Text>,
+        respond_by -> Nullable<Timestamptz>,
+        reschedule_count -> Int4,
+        cancelled_by -> Nullable<Text>,
+        cancel_fee_cents -> Nullable<Int8>,
+        cancel_reason -> Nullable<Text>,
+        no_show_party -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     categories (code) {
         code -> Text,
         name_zh -> Text,
@@ -131,6 +195,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    schedule_exceptions (id) {
+        id -> Uuid,
+        worker_id -> Uuid,
+        on_date -> Date,
+        kind -> Text,
+        start_minute -> Nullable<Int4>,
+        end_minute -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
+    seatings (service_id, starts_at) {
+        service_id -> Uuid,
+        starts_at -> Timestamptz,
+        capacity -> Int4,
+        taken -> Int4,
+    }
+}
+
+diesel::table! {
     service_price_changes (id) {
         id -> Uuid,
         service_id -> Uuid,
@@ -193,7 +277,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    worker_schedules (worker_id) {
+        worker_id -> Uuid,
+        weekly -> Jsonb,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(audit_log -> users (actor_id));
+diesel::joinable!(booking_events -> bookings (booking_id));
+diesel::joinable!(booking_events -> users (actor_id));
+diesel::joinable!(booking_settings -> merchants (merchant_id));
+diesel::joinable!(bookings -> merchants (merchant_id));
+diesel::joinable!(bookings -> services (service_id));
+diesel::joinable!(bookings -> users (consumer_id));
+diesel::joinable!(bookings -> workers (worker_id));
+diesel::joinable!(schedule_exceptions -> workers (worker_id));
+diesel::joinable!(seatings -> services (service_id));
+diesel::joinable!(worker_schedules -> workers (worker_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
 diesel::joinable!(merchant_categories -> categories (category));
 diesel::joinable!(merchant_categories -> merchants (merchant_id));
@@ -210,6 +312,9 @@ diesel::joinable!(refresh_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
+    booking_events,
+    booking_settings,
+    bookings,
     categories,
     idempotency_keys,
     jobs,
@@ -219,8 +324,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox_emails,
     rate_limits,
     refresh_tokens,
+    schedule_exceptions,
+    seatings,
     service_price_changes,
     services,
     users,
+    worker_schedules,
     workers,
 );

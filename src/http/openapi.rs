@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
-use crate::{accounts, auth, catalog, http, merchants, moderation};
+use crate::{accounts, auth, booking, catalog, http, merchants, moderation};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,11 +27,17 @@ use crate::{accounts, auth, catalog, http, merchants, moderation};
         catalog::routes::list_categories, catalog::routes::list_services, catalog::routes::create_service,
         catalog::routes::get_service, catalog::routes::update_service, catalog::discovery::search,
         moderation::routes::list_audit_log,
+        booking::availability::list_slots, booking::create::create_booking, booking::routes::my_bookings,
+        booking::routes::get_booking, booking::routes::merchant_bookings, booking::routes::my_assignments,
+        booking::actions::confirm, booking::actions::decline, booking::actions::cancel,
+        booking::actions::reschedule_booking, booking::actions::check_in, booking::actions::complete,
+        booking::actions::no_show, booking::schedule::get_schedule, booking::schedule::put_schedule,
+        booking::schedule::get_settings, booking::schedule::put_settings,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
     tags((name = "health"), (name = "auth"), (name = "accounts"), (name = "merchants"), (name = "catalog"),
-        (name = "discovery"), (name = "admin"), (name = "moderation")),
+        (name = "discovery"), (name = "booking"), (name = "admin"), (name = "moderation")),
 )]
 pub struct ApiDoc;
 

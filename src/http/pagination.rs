@@ -10,6 +10,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::{AppError, AppResult};
 
 pub const DEFAULT_LIMIT: i64 = 20;
+
+/// The usual cursor: the sort time and id of the last row.
+pub type TimeCursor = (chrono::DateTime<chrono::Utc>, uuid::Uuid);
 pub const MAX_LIMIT: i64 = 100;
 
 /// The query parameters of every list.

@@ -24,6 +24,9 @@ fn dispatch(
     match job.kind.as_str() {
         outbox::SEND_EMAIL => outbox::send(conn, ctx, &job.payload),
         crate::merchants::expiry::KIND => crate::merchants::expiry::run(conn),
+        crate::booking::timers::EXPIRE | crate::booking::timers::AUTO_COMPLETE => {
+            crate::booking::timers::run(conn, &job.kind, &job.payload)
+        }
         other => Err(AppError::internal(format!(
             "no handler for job kind `{other}`"
         ))),

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod auth;
+mod booking;
 mod catalog;
 mod discovery;
 mod idempotency;

@@ -1,6 +1,7 @@
 //! The test harness: an in-process app on a fresh database, a small request builder, and
 //! builders for users and tokens.
 
+pub mod booking;
 pub mod db;
 pub mod merchants;
 pub mod proxy;

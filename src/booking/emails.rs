@@ -1,0 +1,44 @@
+//! The emails the booking feature sends the consumer.
+
+use chrono_tz::Tz;
+
+use crate::jobs::outbox::Email;
+
+use super::models::Booking;
+
+/// Tells the consumer what happened to their booking, in the merchant's local time.
+pub fn status_changed(to: &str, booking: &Booking, tz: Tz, what_zh: &str, what_en: &str) -> Email {
+    let when = booking
+        .starts_at
+        .with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M");
+    Email {
+        recipient: to.to_owned(),
+        subject: format!("预约{what_zh}：{} / Booking {what_en}", booking.service_name),
+        body_text: format!(
+            "您预约的「{name}」（{when}）{what_zh}。\nYour booking of \"{name}\" at {when} ({tz}) {what_en}.\n",
+            name = booking.service_name,
+        ),
+    }
+}
+
+/// The words for each new status.
+pub fn words(status: &str) -> (&'static str, &'static str) {
+    match status {
+        "pending_confirmation" => (
+            "已提交，等待商家确认",
+            "is waiting for the merchant's confirmation",
+        ),
+        "confirmed" => ("已确认", "is confirmed"),
+        "declined" => ("已被商家拒绝", "was declined by the merchant"),
+        "expired" => (
+            "因商家未及时确认已失效",
+            "expired: the merchant did not answer in time",
+        ),
+        "cancelled" => ("已取消", "was cancelled"),
+        "in_service" => ("服务已开始", "has started"),
+        "completed" => ("已完成", "is completed"),
+        "no_show" => ("记录为未到场", "was recorded as a no-show"),
+        _ => ("已更新", "was updated"),
+    }
+}
