@@ -13,6 +13,7 @@ pub mod http;
 pub mod jobs;
 pub mod merchants;
 pub mod moderation;
+pub mod orders;
 pub mod privacy;
 pub mod schema;
 pub mod seed;
@@ -62,6 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     merchants::configure(cfg);
     catalog::configure(cfg);
     booking::configure(cfg);
+    orders::configure(cfg);
     moderation::configure(cfg);
 }
 

@@ -1,6 +1,21 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    addresses (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        label -> Nullable<Text>,
+        recipient_name -> Text,
+        phone -> Text,
+        text -> Text,
+        lat -> Float8,
+        lng -> Float8,
+        drop_point_note -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Uuid,
         actor_id -> Nullable<Uuid>,
@@ -90,6 +105,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    handoff_proofs (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        leg -> Text,
+        method -> Text,
+        drop_point -> Text,
+        photo_refs -> Jsonb,
+        pin_checked -> Bool,
+        item_count -> Nullable<Int4>,
+        recorded_by -> Nullable<Uuid>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     idempotency_keys (user_id, key) {
         user_id -> Uuid,
         key -> Text,
@@ -163,6 +193,85 @@ diesel::table! {
 }
 
 diesel::table! {
+    order_events (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        action -> Text,
+        actor_id -> Nullable<Uuid>,
+        actor_role -> Text,
+        reason -> Nullable<Text>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    order_items (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        service_id -> Uuid,
+        name -> Text,
+        unit_price_cents -> Int8,
+        price_unit -> Text,
+        quantity -> Int4,
+        line_total_cents -> Int8,
+    }
+}
+
+diesel::table! {
+    order_settings (merchant_id) {
+        merchant_id -> Uuid,
+        min_order_cents -> Int8,
+        packaging_fee_cents -> Int8,
+        delivery_fee_cents -> Int8,
+        accept_within_minutes -> Int4,
+        prep_minutes -> Int4,
+        auto_complete_hours -> Int4,
+        late_tiers -> Jsonb,
+        late_cap_percent -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Uuid,
+        consumer_id -> Uuid,
+        merchant_id -> Uuid,
+        kind -> Text,
+        status -> Text,
+        courier_id -> Nullable<Uuid>,
+        recipient_name -> Text,
+        recipient_phone -> Text,
+        address_text -> Text,
+        address_lat -> Float8,
+        address_lng -> Float8,
+        drop_point_note -> Nullable<Text>,
+        delivery_mode -> Text,
+        note -> Nullable<Text>,
+        subtotal_cents -> Int8,
+        packaging_cents -> Int8,
+        delivery_fee_cents -> Int8,
+        total_cents -> Int8,
+        currency -> Text,
+        refunded_cents -> Int8,
+        pin -> Text,
+        pin_attempts -> Int4,
+        respond_by -> Nullable<Timestamptz>,
+        promised_at -> Nullable<Timestamptz>,
+        pickup_at -> Nullable<Timestamptz>,
+        item_count -> Nullable<Int4>,
+        requote_cents -> Nullable<Int8>,
+        delivered_at -> Nullable<Timestamptz>,
+        late_minutes -> Nullable<Int4>,
+        reason -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     outbox_emails (id) {
         id -> Uuid,
         recipient -> Text,
@@ -191,6 +300,31 @@ diesel::table! {
         expires_at -> Timestamptz,
         used_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    refunds (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        amount_cents -> Int8,
+        kind -> Text,
+        reason -> Text,
+        status -> Text,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    safety_checks (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        role -> Text,
+        temperature_c -> Float8,
+        ok -> Bool,
+        checked_at -> Timestamptz,
+        recorded_by -> Nullable<Uuid>,
     }
 }
 
@@ -285,6 +419,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(addresses -> users (user_id));
 diesel::joinable!(audit_log -> users (actor_id));
 diesel::joinable!(booking_events -> bookings (booking_id));
 diesel::joinable!(booking_events -> users (actor_id));
@@ -296,6 +431,7 @@ diesel::joinable!(bookings -> workers (worker_id));
 diesel::joinable!(schedule_exceptions -> workers (worker_id));
 diesel::joinable!(seatings -> services (service_id));
 diesel::joinable!(worker_schedules -> workers (worker_id));
+diesel::joinable!(handoff_proofs -> orders (order_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
 diesel::joinable!(merchant_categories -> categories (category));
 diesel::joinable!(merchant_categories -> merchants (merchant_id));
@@ -308,22 +444,39 @@ diesel::joinable!(services -> categories (category));
 diesel::joinable!(services -> merchants (merchant_id));
 diesel::joinable!(workers -> merchants (merchant_id));
 diesel::joinable!(workers -> users (user_id));
+diesel::joinable!(order_events -> orders (order_id));
+diesel::joinable!(order_items -> orders (order_id));
+diesel::joinable!(order_items -> services (service_id));
+diesel::joinable!(order_settings -> merchants (merchant_id));
+diesel::joinable!(orders -> merchants (merchant_id));
+diesel::joinable!(orders -> users (consumer_id));
+diesel::joinable!(orders -> workers (courier_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(refunds -> orders (order_id));
+diesel::joinable!(safety_checks -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    addresses,
     audit_log,
     booking_events,
     booking_settings,
     bookings,
     categories,
+    handoff_proofs,
     idempotency_keys,
     jobs,
     merchant_categories,
     merchant_members,
     merchants,
+    order_events,
+    order_items,
+    order_settings,
+    orders,
     outbox_emails,
     rate_limits,
     refresh_tokens,
+    refunds,
+    safety_checks,
     schedule_exceptions,
     seatings,
     service_price_changes,

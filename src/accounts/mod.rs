@@ -1,5 +1,7 @@
-//! Accounts: users, registration and the caller's own profile. Owns the `users` table.
+//! Accounts: users, registration, the caller's own profile and address book. Owns the `users`
+//! and `addresses` tables.
 
+pub mod addresses;
 mod emails;
 pub mod models;
 pub mod routes;
@@ -14,7 +16,7 @@ use diesel::PgConnection;
 use crate::error::{AppError, AppResult};
 use crate::http::Endpoint;
 
-/// Mounts `/auth/register`, `/me` and `/me/password`.
+/// Mounts `/auth/register`, `/me`, `/me/password` and `/me/addresses`.
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.service(Endpoint::new("/auth/register").post(routes::register))
         .service(
@@ -22,7 +24,13 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
                 .get(routes::get_me)
                 .patch(routes::update_me),
         )
-        .service(Endpoint::new("/me/password").post(routes::change_password));
+        .service(Endpoint::new("/me/password").post(routes::change_password))
+        .service(
+            Endpoint::new("/me/addresses")
+                .get(addresses::list_addresses)
+                .post(addresses::add_address),
+        )
+        .service(Endpoint::new("/me/addresses/{id}").delete(addresses::delete_address));
 }
 
 /// Inserts an account; an email already registered is 409 `email_taken`.

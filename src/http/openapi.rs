@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
-use crate::{accounts, auth, booking, catalog, http, merchants, moderation};
+use crate::{accounts, auth, booking, catalog, http, merchants, moderation, orders};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,11 +33,20 @@ use crate::{accounts, auth, booking, catalog, http, merchants, moderation};
         booking::actions::reschedule_booking, booking::actions::check_in, booking::actions::complete,
         booking::actions::no_show, booking::schedule::get_schedule, booking::schedule::put_schedule,
         booking::schedule::get_settings, booking::schedule::put_settings,
+        accounts::addresses::list_addresses, accounts::addresses::add_address, accounts::addresses::delete_address,
+        orders::place::place_order, orders::routes::my_orders, orders::routes::get_order, orders::routes::merchant_orders,
+        orders::routes::my_deliveries, orders::actions::accept, orders::actions::reject, orders::actions::cancel,
+        orders::actions::ready, orders::actions::pick_up, orders::actions::deliver, orders::actions::fail,
+        orders::actions::return_order, orders::actions::confirm_receipt, orders::actions::schedule_pickup,
+        orders::actions::pickup_fail, orders::actions::requote, orders::actions::approve_quote,
+        orders::actions::decline_quote, orders::actions::process, orders::actions::send_back,
+        orders::extras::assign_courier, orders::extras::add_safety_check, orders::extras::refund,
+        orders::extras::get_settings, orders::extras::put_settings,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
     tags((name = "health"), (name = "auth"), (name = "accounts"), (name = "merchants"), (name = "catalog"),
-        (name = "discovery"), (name = "booking"), (name = "admin"), (name = "moderation")),
+        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "admin"), (name = "moderation")),
 )]
 pub struct ApiDoc;
 

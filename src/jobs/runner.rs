@@ -27,6 +27,9 @@ fn dispatch(
         crate::booking::timers::EXPIRE | crate::booking::timers::AUTO_COMPLETE => {
             crate::booking::timers::run(conn, &job.kind, &job.payload)
         }
+        crate::orders::timers::EXPIRE | crate::orders::timers::AUTO_COMPLETE => {
+            crate::orders::timers::run(conn, &job.kind, &job.payload)
+        }
         other => Err(AppError::internal(format!(
             "no handler for job kind `{other}`"
         ))),

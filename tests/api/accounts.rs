@@ -171,3 +171,82 @@ async fn an_operator_signs_in_with_the_operator_role() {
     let me = app.get("/api/v1/me").bearer(&consumer.access).send().await;
     assert_eq!(me.body["platform_role"], "consumer");
 }
+
+#[actix_web::test]
+async fn the_address_book_is_private_and_orders_keep_their_snapshot() {
+    let app = TestApp::spawn().await;
+    let user = app.consumer().await;
+    let body = crate::helpers::orders::drop_address();
+    let res = app
+        .post("/api/v1/me/addresses")
+        .bearer(&user.access)
+        .json(body.clone())
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let id = res.body["id"].as_str().unwrap().to_owned();
+    let mut bad = body.clone();
+    bad["phone"] = json!("123");
+    assert_eq!(
+        app.post("/api/v1/me/addresses")
+            .bearer(&user.access)
+            .json(bad)
+            .send()
+            .await
+            .fields(),
+        ["phone"]
+    );
+
+    let k = app.kitchen().await;
+    let res = app
+        .order(
+            &user,
+            json!({"merchant_id": k.merchant, "delivery_mode": "contactless", "address_id": id,
+                             "items": [{"service_id": k.items[0], "quantity": 1}]}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let order = res.body["id"].as_str().unwrap().to_owned();
+
+    let stranger = app.consumer().await;
+    let url = format!("/api/v1/me/addresses/{id}");
+    let res = app
+        .request(actix_web::http::Method::DELETE, &url)
+        .bearer(&stranger.access)
+        .send()
+        .await;
+    res.assert_problem(StatusCode::NOT_FOUND, "not_found");
+    let res = app
+        .order(
+            &stranger,
+            json!({"merchant_id": k.merchant, "delivery_mode": "contactless", "address_id": id,
+                                 "items": [{"service_id": k.items[0], "quantity": 1}]}),
+        )
+        .await;
+    assert_eq!(res.fields(), ["address_id"]);
+    assert!(app
+        .get("/api/v1/me/addresses")
+        .bearer(&stranger.access)
+        .send()
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    let res = app
+        .request(actix_web::http::Method::DELETE, &url)
+        .bearer(&user.access)
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    let res = app
+        .get(&format!("/api/v1/orders/{order}"))
+        .bearer(&user.access)
+        .send()
+        .await;
+    assert_eq!(
+        res.body["destination"]["address_text"], body["text"],
+        "the order keeps its snapshot"
+    );
+}

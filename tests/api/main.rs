@@ -11,6 +11,7 @@ mod discovery;
 mod idempotency;
 mod jobs;
 mod merchants;
+mod orders;
 mod outage;
 mod plumbing;
 mod seed;

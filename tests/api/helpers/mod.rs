@@ -4,6 +4,7 @@
 pub mod booking;
 pub mod db;
 pub mod merchants;
+pub mod orders;
 pub mod proxy;
 
 use std::rc::Rc;

@@ -1,0 +1,515 @@
+//! State changes of an order: `POST /orders/{id}/{action}`. Each is a compare-and-swap on status
+//! and version, recorded as an event and emailed to the consumer, in one transaction; handoffs
+//! also store their proof, and cancellations after acceptance, failed deliveries and lateness
+//! create refunds.
+
+use actix_web::web;
+use chrono::{DateTime, Duration, Utc};
+use diesel::PgConnection;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::{Identity, PlatformRole};
+use crate::booking::create::distance_m;
+use crate::db;
+use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::http::Json;
+use crate::merchants::{self, access};
+use crate::AppState;
+
+use super::models::{self, Order, Proof};
+use super::rules::{self, Actor, HandoffMethod, OrderAction, OrderKind, OrderStatus, ProofError};
+use super::views::OrderResponse;
+
+/// Wrong PINs allowed before in-person handoff is locked for the order.
+pub const MAX_PIN_ATTEMPTS: i32 = 5;
+
+/// How the caller relates to an order; 404 when not at all.
+pub fn relations(conn: &mut PgConnection, id: &Identity, o: &Order) -> AppResult<Vec<Actor>> {
+    let mut out = Vec::new();
+    if o.consumer_id == id.user_id {
+        out.push(Actor::Consumer);
+    }
+    if access::role_of(conn, o.merchant_id, id.user_id)?.is_some() {
+        out.push(Actor::Merchant);
+    }
+    if let Some(courier) = o.courier_id {
+        if crate::booking::models::worker_ids_of_user(conn, id.user_id)?.contains(&courier) {
+            out.push(Actor::Courier);
+        }
+    }
+    if id.role == PlatformRole::Operator {
+        out.push(Actor::Operator);
+    }
+    if out.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    Ok(out)
+}
+
+fn forbidden(action: OrderAction) -> AppError {
+    AppError::Forbidden(
+        "forbidden",
+        format!(
+            "You may not {} this order.",
+            action.as_str().replace('_', "-")
+        ),
+    )
+}
+
+fn invalid_transition(from: &str, action: OrderAction) -> AppError {
+    AppError::Conflict(
+        "invalid_transition",
+        format!(
+            "A {} order cannot {}.",
+            from.replace('_', " "),
+            action.as_str().replace('_', "-")
+        ),
+    )
+}
+
+/// A handoff at the consumer's door.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandoffProof {
+    pub method: HandoffMethod,
+    /// Where it was left or handed over, e.g. "门口鞋柜".
+    pub drop_point: String,
+    /// Upload references of photos (required for contactless).
+    #[serde(default)]
+    pub photo_refs: Vec<String>,
+    /// The 4-digit PIN the consumer reads out (required in person).
+    pub pin: Option<String>,
+    /// Items collected (pickup legs).
+    pub item_count: Option<i32>,
+}
+
+/// What an action may carry; each action reads the fields it uses.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderActionRequest {
+    /// reject, cancel, fail, pickup-fail.
+    pub reason: Option<String>,
+    /// deliver, and pick-up on a pickup leg.
+    pub proof: Option<HandoffProof>,
+    /// schedule-pickup: when the courier comes.
+    pub pickup_at: Option<DateTime<Utc>>,
+    /// requote: the new subtotal for what was actually collected.
+    pub requote_cents: Option<i64>,
+}
+
+fn field(f: &str, m: &str) -> AppError {
+    AppError::Validation("validation_failed", vec![FieldError::new(f, m)])
+}
+
+/// Checks a proof; a wrong PIN is counted (and committed) by the caller.
+fn check_proof(
+    order: &Order,
+    kind: OrderKind,
+    proof: Option<&HandoffProof>,
+) -> AppResult<Result<(bool, HandoffProof), ProofError>> {
+    let proof = proof
+        .ok_or_else(|| field("proof", "is required for a handoff"))?
+        .clone();
+    let drop = crate::merchants::fields::text("proof.drop_point", &proof.drop_point, 1, 100)
+        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    if proof.photo_refs.len() > 10
+        || proof
+            .photo_refs
+            .iter()
+            .any(|p| p.is_empty() || p.len() > 300)
+    {
+        return Err(field(
+            "proof.photo_refs",
+            "at most 10 references of 1 to 300 characters",
+        ));
+    }
+    if kind == OrderKind::PickupReturn && order.status == OrderStatus::PickupScheduled.as_str() {
+        match proof.item_count {
+            Some(n) if (1..=999).contains(&n) => {}
+            _ => {
+                return Err(field(
+                    "proof.item_count",
+                    "is required when collecting: 1 to 999",
+                ))
+            }
+        }
+    }
+    if proof.method == HandoffMethod::InPerson && order.pin_attempts >= MAX_PIN_ATTEMPTS {
+        return Err(AppError::Conflict(
+            "pin_locked",
+            "Too many wrong PINs: hand over another way or contact support.".into(),
+        ));
+    }
+    let checked = rules::check_proof(
+        proof.method,
+        proof.photo_refs.len(),
+        proof.pin.as_deref(),
+        &order.pin,
+    );
+    Ok(checked.map(|pin| {
+        (
+            pin,
+            HandoffProof {
+                drop_point: drop,
+                ..proof
+            },
+        )
+    }))
+}
+
+/// The outcome of an action: the new order, or a refusal that still wrote something (a wrong
+/// PIN is counted), so the transaction commits before the error is answered.
+type Outcome = Result<Order, AppError>;
+
+fn act(
+    conn: &mut PgConnection,
+    id: &Identity,
+    order_id: Uuid,
+    action: OrderAction,
+    req: OrderActionRequest,
+) -> AppResult<(Outcome, Actor)> {
+    let current = models::find_for_update(conn, order_id)?;
+    let actor = relations(conn, id, &current)?
+        .into_iter()
+        .find(|a| rules::may(action, *a))
+        .ok_or_else(|| forbidden(action))?;
+    let kind = OrderKind::parse(&current.kind).unwrap_or(OrderKind::Delivery);
+    let from = OrderStatus::parse(&current.status).unwrap_or(OrderStatus::Cancelled);
+    let to = rules::transition(kind, from, action, actor)
+        .map_err(|_| invalid_transition(&current.status, action))?;
+    let reason = req
+        .reason
+        .as_deref()
+        .map(|r| crate::merchants::fields::text("reason", r, 1, 500))
+        .transpose()
+        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    if matches!(action, OrderAction::Fail | OrderAction::PickupFail) && reason.is_none() {
+        return Err(field("reason", "say what went wrong"));
+    }
+    let now = Utc::now();
+    let mut next = current.clone();
+    next.status = to.as_str().to_owned();
+    if reason.is_some() {
+        next.reason = reason.clone();
+    }
+    let mut proof = None;
+    if rules::needs_proof(kind, action) {
+        match check_proof(&current, kind, req.proof.as_ref())? {
+            Ok(p) => proof = Some(p),
+            Err(ProofError::Missing(f, m)) => return Err(field(&format!("proof.{f}"), m)),
+            Err(ProofError::WrongPin) => {
+                let attempts = models::count_wrong_pin(conn, order_id)?;
+                let left = (MAX_PIN_ATTEMPTS - attempts).max(0);
+                return Ok((
+                    Err(AppError::Validation(
+                        "wrong_pin",
+                        vec![FieldError::new(
+                            "proof.pin",
+                            format!("is wrong; {left} attempts left"),
+                        )],
+                    )),
+                    actor,
+                ));
+            }
+        }
+    }
+    let settings = models::settings(conn, current.merchant_id)?;
+    match action {
+        OrderAction::Accept if kind == OrderKind::Delivery => {
+            let merchant = merchants::models::find(conn, current.merchant_id)?;
+            let distance = distance_m(
+                (current.address_lat, current.address_lng),
+                (merchant.lat, merchant.lng),
+            );
+            next.promised_at = Some(rules::promised_at(now, settings.prep_minutes, distance));
+        }
+        OrderAction::SchedulePickup => {
+            let at = req
+                .pickup_at
+                .ok_or_else(|| field("pickup_at", "is required"))?;
+            if at < now || at > now + Duration::days(14) {
+                return Err(field("pickup_at", "must be within the next 14 days"));
+            }
+            next.pickup_at = Some(at);
+        }
+        OrderAction::PickUp => {
+            next.item_count = proof
+                .as_ref()
+                .and_then(|(_, p)| p.item_count)
+                .or(next.item_count)
+        }
+        OrderAction::Requote => {
+            let cents = req
+                .requote_cents
+                .ok_or_else(|| field("requote_cents", "is required"))?;
+            if !(0..=100_000_000).contains(&cents) {
+                return Err(field("requote_cents", "must be 0 to 100000000"));
+            }
+            next.requote_cents = Some(cents);
+        }
+        OrderAction::ApproveQuote => {
+            let subtotal = current.requote_cents.unwrap_or(current.subtotal_cents);
+            next.subtotal_cents = subtotal;
+            next.total_cents = subtotal + current.packaging_cents + current.delivery_fee_cents;
+            next.requote_cents = None;
+            if next.total_cents < current.refunded_cents {
+                return Err(AppError::Conflict(
+                    "refund_exceeds_total",
+                    "More was refunded than the new total.".into(),
+                ));
+            }
+        }
+        OrderAction::Process => {
+            let ordered: i32 = models::items_of(conn, &[order_id])?
+                .iter()
+                .map(|i| i.quantity)
+                .sum();
+            if current.item_count.is_some_and(|n| n != ordered) {
+                return Err(AppError::Conflict(
+                    "requote_required",
+                    format!(
+                        "{} items were collected but {ordered} ordered: requote first.",
+                        current.item_count.unwrap_or(0)
+                    ),
+                ));
+            }
+        }
+        OrderAction::Deliver => {
+            next.delivered_at = Some(now);
+            next.late_minutes = current
+                .promised_at
+                .map(|p| i32::try_from((now - p).num_minutes().max(0)).unwrap_or(i32::MAX));
+        }
+        _ => {}
+    }
+    let saved = models::save(conn, &current, &next)?
+        .ok_or_else(|| invalid_transition(&current.status, action))?;
+    if let Some((pin_checked, p)) = proof {
+        let leg = if action == OrderAction::Deliver {
+            "delivery"
+        } else {
+            "pickup"
+        };
+        models::insert_proof(
+            conn,
+            &Proof {
+                id: Uuid::now_v7(),
+                order_id,
+                leg: leg.to_owned(),
+                method: p.method.as_str().to_owned(),
+                drop_point: p.drop_point,
+                photo_refs: serde_json::json!(p.photo_refs),
+                pin_checked,
+                item_count: p.item_count,
+                recorded_by: Some(id.user_id),
+                at: now,
+            },
+        )?;
+    }
+    let remaining = saved.total_cents - saved.refunded_cents;
+    let by = Some(id.user_id);
+    match action {
+        OrderAction::Cancel if from != OrderStatus::Placed && remaining > 0 => {
+            models::refund(
+                conn,
+                order_id,
+                remaining,
+                "cancellation",
+                reason.as_deref().unwrap_or("cancelled after acceptance"),
+                by,
+            )?;
+        }
+        OrderAction::Return if remaining > 0 => {
+            models::refund(
+                conn,
+                order_id,
+                remaining,
+                "failed_delivery",
+                "the delivery failed and was returned",
+                by,
+            )?;
+        }
+        OrderAction::DeclineQuote if remaining > 0 => {
+            let amount = saved.subtotal_cents.min(remaining);
+            models::refund(
+                conn,
+                order_id,
+                amount,
+                "requote_declined",
+                "the re-quote was declined; items return unprocessed",
+                by,
+            )?;
+        }
+        OrderAction::Deliver => {
+            let late = i64::from(saved.late_minutes.unwrap_or(0));
+            let owed = rules::late_compensation(
+                late,
+                &settings.tiers(),
+                i64::from(settings.late_cap_percent),
+                saved.total_cents,
+            )
+            .min(remaining);
+            if owed > 0 {
+                models::refund(
+                    conn,
+                    order_id,
+                    owed,
+                    "late_compensation",
+                    &format!("delivered {late} minutes late"),
+                    None,
+                )?;
+            }
+            let at = now + Duration::hours(i64::from(settings.auto_complete_hours));
+            super::timers::schedule(conn, super::timers::AUTO_COMPLETE, order_id, at)?;
+        }
+        _ => {}
+    }
+    super::record_change(
+        conn,
+        &saved,
+        Some(&current.status),
+        action.as_str(),
+        actor,
+        by,
+        reason.as_deref(),
+    )?;
+    Ok((Ok(models::find(conn, order_id)?), actor))
+}
+
+/// Runs an action for the caller and answers with the order as they see it.
+async fn respond(
+    id: Identity,
+    state: web::Data<AppState>,
+    order_id: Uuid,
+    action: OrderAction,
+    req: OrderActionRequest,
+) -> AppResult<web::Json<OrderResponse>> {
+    let outcome = db::tx(&state.pool, move |conn| {
+        let (outcome, actor) = act(conn, &id, order_id, action, req)?;
+        // A refusal that wrote something (a counted wrong PIN) commits, then answers.
+        Ok(match outcome {
+            Ok(order) => super::routes::detail(conn, order, actor),
+            Err(refusal) => Err(refusal),
+        })
+    })
+    .await?;
+    Ok(web::Json(outcome?))
+}
+
+macro_rules! action_route {
+    ($name:ident, $action:expr, $path:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "orders", security(("bearer" = [])),
+            params(("id" = Uuid, Path)), request_body = OrderActionRequest,
+            responses((status = 200, body = OrderResponse), (status = 403, body = Problem), (status = 404, body = Problem),
+                (status = 409, body = Problem, description = "invalid_transition, pin_locked, requote_required"),
+                (status = 422, body = Problem, description = "validation_failed, wrong_pin")))]
+        pub async fn $name(
+            id: Identity,
+            state: web::Data<AppState>,
+            path: web::Path<Uuid>,
+            body: Json<OrderActionRequest>,
+        ) -> AppResult<web::Json<OrderResponse>> {
+            respond(id, state, path.into_inner(), $action, body.into_inner()).await
+        }
+    };
+}
+
+action_route!(
+    accept,
+    OrderAction::Accept,
+    "/api/v1/orders/{id}/accept",
+    "The merchant accepts; catering gets a promised time."
+);
+action_route!(
+    reject,
+    OrderAction::Reject,
+    "/api/v1/orders/{id}/reject",
+    "The merchant rejects a placed order."
+);
+action_route!(
+    cancel,
+    OrderAction::Cancel,
+    "/api/v1/orders/{id}/cancel",
+    "Cancels before pickup; after acceptance the consumer is refunded."
+);
+action_route!(
+    ready,
+    OrderAction::Ready,
+    "/api/v1/orders/{id}/ready",
+    "Catering: the food is ready for the courier."
+);
+action_route!(
+    pick_up,
+    OrderAction::PickUp,
+    "/api/v1/orders/{id}/pick-up",
+    "The courier picks up (from the consumer on a pickup leg, with proof and item count)."
+);
+action_route!(
+    deliver,
+    OrderAction::Deliver,
+    "/api/v1/orders/{id}/deliver",
+    "The courier delivers, with a handoff proof; lateness is compensated."
+);
+action_route!(
+    fail,
+    OrderAction::Fail,
+    "/api/v1/orders/{id}/fail",
+    "Catering: the delivery failed (retry with pick-up, or return)."
+);
+action_route!(
+    return_order,
+    OrderAction::Return,
+    "/api/v1/orders/{id}/return",
+    "Catering: a failed delivery goes back; the consumer is refunded."
+);
+action_route!(
+    confirm_receipt,
+    OrderAction::ConfirmReceipt,
+    "/api/v1/orders/{id}/confirm-receipt",
+    "The consumer confirms receipt."
+);
+action_route!(
+    schedule_pickup,
+    OrderAction::SchedulePickup,
+    "/api/v1/orders/{id}/schedule-pickup",
+    "Laundry/repair: the merchant schedules the pickup."
+);
+action_route!(
+    pickup_fail,
+    OrderAction::PickupFail,
+    "/api/v1/orders/{id}/pickup-failed",
+    "Laundry/repair: the pickup failed; schedule another."
+);
+action_route!(
+    requote,
+    OrderAction::Requote,
+    "/api/v1/orders/{id}/requote",
+    "Laundry/repair: the merchant re-quotes what was collected."
+);
+action_route!(
+    approve_quote,
+    OrderAction::ApproveQuote,
+    "/api/v1/orders/{id}/approve-quote",
+    "The consumer accepts the re-quote."
+);
+action_route!(
+    decline_quote,
+    OrderAction::DeclineQuote,
+    "/api/v1/orders/{id}/decline-quote",
+    "The consumer declines the re-quote; items come back unprocessed."
+);
+action_route!(
+    process,
+    OrderAction::Process,
+    "/api/v1/orders/{id}/process",
+    "Laundry/repair: processing starts."
+);
+action_route!(
+    send_back,
+    OrderAction::SendBack,
+    "/api/v1/orders/{id}/send-back",
+    "Laundry/repair: out for return."
+);

@@ -1,0 +1,99 @@
+//! Contactless-delivery orders: catering takeout and laundry/repair pickup-and-return, with
+//! handoff proofs, a safety record, refunds and late compensation. Owns the `orders`,
+//! `order_items`, `order_settings`, `handoff_proofs`, `safety_checks`, `refunds` and
+//! `order_events` tables.
+
+pub mod actions;
+pub mod extras;
+pub mod models;
+pub mod place;
+pub mod routes;
+pub mod rules;
+pub mod timers;
+pub mod views;
+
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use crate::accounts;
+use crate::error::AppResult;
+use crate::http::Endpoint;
+use crate::jobs::outbox::{self, Email};
+
+use models::{Event, Order};
+use rules::Actor;
+
+/// Mounts the order routes.
+pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.service(
+        Endpoint::new("/orders")
+            .post(place::place_order)
+            .get(routes::my_orders),
+    )
+    .service(Endpoint::new("/orders/{id}").get(routes::get_order))
+    .service(Endpoint::new("/orders/{id}/accept").post(actions::accept))
+    .service(Endpoint::new("/orders/{id}/reject").post(actions::reject))
+    .service(Endpoint::new("/orders/{id}/cancel").post(actions::cancel))
+    .service(Endpoint::new("/orders/{id}/ready").post(actions::ready))
+    .service(Endpoint::new("/orders/{id}/pick-up").post(actions::pick_up))
+    .service(Endpoint::new("/orders/{id}/deliver").post(actions::deliver))
+    .service(Endpoint::new("/orders/{id}/fail").post(actions::fail))
+    .service(Endpoint::new("/orders/{id}/return").post(actions::return_order))
+    .service(Endpoint::new("/orders/{id}/confirm-receipt").post(actions::confirm_receipt))
+    .service(Endpoint::new("/orders/{id}/schedule-pickup").post(actions::schedule_pickup))
+    .service(Endpoint::new("/orders/{id}/pickup-failed").post(actions::pickup_fail))
+    .service(Endpoint::new("/orders/{id}/requote").post(actions::requote))
+    .service(Endpoint::new("/orders/{id}/approve-quote").post(actions::approve_quote))
+    .service(Endpoint::new("/orders/{id}/decline-quote").post(actions::decline_quote))
+    .service(Endpoint::new("/orders/{id}/process").post(actions::process))
+    .service(Endpoint::new("/orders/{id}/send-back").post(actions::send_back))
+    .service(Endpoint::new("/orders/{id}/courier").post(extras::assign_courier))
+    .service(Endpoint::new("/orders/{id}/safety-checks").post(extras::add_safety_check))
+    .service(Endpoint::new("/orders/{id}/refunds").post(extras::refund))
+    .service(Endpoint::new("/merchants/{id}/orders").get(routes::merchant_orders))
+    .service(
+        Endpoint::new("/merchants/{id}/order-settings")
+            .get(extras::get_settings)
+            .put(extras::put_settings),
+    )
+    .service(Endpoint::new("/me/deliveries").get(routes::my_deliveries));
+}
+
+/// Records a change in the order's history and notifies the consumer, in the caller's transaction.
+pub fn record_change(
+    conn: &mut PgConnection,
+    order: &Order,
+    from: Option<&str>,
+    action: &str,
+    actor: Actor,
+    actor_id: Option<Uuid>,
+    reason: Option<&str>,
+) -> AppResult<()> {
+    models::record_event(
+        conn,
+        Event {
+            order_id: order.id,
+            from,
+            to: &order.status,
+            action,
+            actor_id,
+            actor_role: actor.as_str(),
+            reason,
+        },
+    )?;
+    let consumer = accounts::find(conn, order.consumer_id)?;
+    let short = &order.id.simple().to_string()[..8];
+    outbox::enqueue(
+        conn,
+        &Email {
+            recipient: consumer.email,
+            subject: format!("订单 {short} 状态：{} / Order {short}: {}", order.status, order.status.replace('_', " ")),
+            body_text: format!(
+                "您的订单 {short} 当前状态：{status}。\nYour order {short} is now {status}.\n合计 / Total: {total:.2} 元\n",
+                status = order.status,
+                total = order.total_cents as f64 / 100.0,
+            ),
+        },
+    )?;
+    Ok(())
+}
