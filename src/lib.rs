@@ -7,6 +7,7 @@ pub mod booking;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod credit;
 pub mod db;
 pub mod error;
 pub mod http;
@@ -15,6 +16,7 @@ pub mod merchants;
 pub mod moderation;
 pub mod orders;
 pub mod privacy;
+pub mod reviews;
 pub mod schema;
 pub mod seed;
 pub mod telemetry;
@@ -64,6 +66,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     catalog::configure(cfg);
     booking::configure(cfg);
     orders::configure(cfg);
+    reviews::configure(cfg);
+    credit::configure(cfg);
     moderation::configure(cfg);
 }
 

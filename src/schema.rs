@@ -16,6 +16,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    appeals (id) {
+        id -> Uuid,
+        decision_id -> Uuid,
+        appellant_id -> Uuid,
+        appellant_role -> Text,
+        reason -> Text,
+        status -> Text,
+        decided_by -> Nullable<Uuid>,
+        decided_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Uuid,
         actor_id -> Nullable<Uuid>,
@@ -105,6 +119,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    credit_penalties (id) {
+        id -> Uuid,
+        merchant_id -> Uuid,
+        kind -> Text,
+        points -> Int4,
+        reason -> Text,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     handoff_proofs (id) {
         id -> Uuid,
         order_id -> Uuid,
@@ -153,6 +180,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    merchant_credit (merchant_id) {
+        merchant_id -> Uuid,
+        score -> Int4,
+        tier -> Text,
+        breakdown -> Jsonb,
+        computed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     merchant_members (merchant_id, user_id) {
         merchant_id -> Uuid,
         user_id -> Uuid,
@@ -189,6 +226,19 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    moderation_decisions (id) {
+        id -> Uuid,
+        review_id -> Uuid,
+        operator_id -> Uuid,
+        decision -> Text,
+        reason -> Nullable<Text>,
+        before_status -> Text,
+        after_status -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -317,6 +367,70 @@ diesel::table! {
 }
 
 diesel::table! {
+    review_helpful_votes (review_id, user_id) {
+        review_id -> Uuid,
+        user_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    review_replies (review_id) {
+        review_id -> Uuid,
+        author_id -> Uuid,
+        body -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    review_reports (id) {
+        id -> Uuid,
+        review_id -> Uuid,
+        reporter_id -> Uuid,
+        reason -> Text,
+        note -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    review_revisions (id) {
+        id -> Uuid,
+        review_id -> Uuid,
+        rating -> Int2,
+        body -> Text,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    reviews (id) {
+        id -> Uuid,
+        author_id -> Uuid,
+        merchant_id -> Uuid,
+        booking_id -> Nullable<Uuid>,
+        order_id -> Nullable<Uuid>,
+        rating -> Int2,
+        quality -> Nullable<Int2>,
+        punctuality -> Nullable<Int2>,
+        hygiene -> Nullable<Int2>,
+        body -> Text,
+        photo_refs -> Jsonb,
+        mask_author -> Bool,
+        status -> Text,
+        held_rule -> Nullable<Text>,
+        hidden_reason -> Nullable<Text>,
+        edited -> Bool,
+        helpful_count -> Int4,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     safety_checks (id) {
         id -> Uuid,
         order_id -> Uuid,
@@ -420,6 +534,7 @@ diesel::table! {
 }
 
 diesel::joinable!(addresses -> users (user_id));
+diesel::joinable!(appeals -> moderation_decisions (decision_id));
 diesel::joinable!(audit_log -> users (actor_id));
 diesel::joinable!(booking_events -> bookings (booking_id));
 diesel::joinable!(booking_events -> users (actor_id));
@@ -431,10 +546,12 @@ diesel::joinable!(bookings -> workers (worker_id));
 diesel::joinable!(schedule_exceptions -> workers (worker_id));
 diesel::joinable!(seatings -> services (service_id));
 diesel::joinable!(worker_schedules -> workers (worker_id));
+diesel::joinable!(credit_penalties -> merchants (merchant_id));
 diesel::joinable!(handoff_proofs -> orders (order_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
 diesel::joinable!(merchant_categories -> categories (category));
 diesel::joinable!(merchant_categories -> merchants (merchant_id));
+diesel::joinable!(merchant_credit -> merchants (merchant_id));
 diesel::joinable!(merchant_members -> merchants (merchant_id));
 diesel::joinable!(merchant_members -> users (user_id));
 diesel::joinable!(merchants -> users (owner_id));
@@ -444,6 +561,7 @@ diesel::joinable!(services -> categories (category));
 diesel::joinable!(services -> merchants (merchant_id));
 diesel::joinable!(workers -> merchants (merchant_id));
 diesel::joinable!(workers -> users (user_id));
+diesel::joinable!(moderation_decisions -> reviews (review_id));
 diesel::joinable!(order_events -> orders (order_id));
 diesel::joinable!(order_items -> orders (order_id));
 diesel::joinable!(order_items -> services (service_id));
@@ -453,21 +571,31 @@ diesel::joinable!(orders -> users (consumer_id));
 diesel::joinable!(orders -> workers (courier_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(refunds -> orders (order_id));
+diesel::joinable!(review_helpful_votes -> reviews (review_id));
+diesel::joinable!(review_replies -> reviews (review_id));
+diesel::joinable!(review_reports -> reviews (review_id));
+diesel::joinable!(review_revisions -> reviews (review_id));
+diesel::joinable!(reviews -> merchants (merchant_id));
+diesel::joinable!(reviews -> users (author_id));
 diesel::joinable!(safety_checks -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     addresses,
+    appeals,
     audit_log,
     booking_events,
     booking_settings,
     bookings,
     categories,
+    credit_penalties,
     handoff_proofs,
     idempotency_keys,
     jobs,
     merchant_categories,
+    merchant_credit,
     merchant_members,
     merchants,
+    moderation_decisions,
     order_events,
     order_items,
     order_settings,
@@ -476,6 +604,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_limits,
     refresh_tokens,
     refunds,
+    review_helpful_votes,
+    review_replies,
+    review_reports,
+    review_revisions,
+    reviews,
     safety_checks,
     schedule_exceptions,
     seatings,

@@ -79,6 +79,9 @@ pub fn record_change(
             reason,
         },
     )?;
+    if rules::BookingStatus::parse(&booking.status).is_some_and(|s| !s.is_active()) {
+        crate::credit::touch(conn, booking.merchant_id)?;
+    }
     let consumer = accounts::find(conn, booking.consumer_id)?;
     let (zh, en) = emails::words(&booking.status);
     let (zh, en) = if action == "reschedule" {

@@ -1,8 +1,11 @@
-//! Discovery: approved merchants whose service area covers the consumer's point, by distance or
-//! rating, filtered by category and name. Distance uses `earthdistance` with a GiST index on
-//! `ll_to_earth(lat, lng)` over approved merchants: the `earth_box` test is answered by the index,
-//! the exact distance and each merchant's own radius are checked on the few rows it returns.
-//! `docs/discovery.md` shows the plan on 100k merchants.
+//! Discovery: approved merchants whose service area covers the consumer's point, nearest, best
+//! rated or most trusted first, filtered by category and name.
+//!
+//! Nearest-first uses the GiST index on `ll_to_earth(lat, lng)` (approved merchants only) as a
+//! nearest-neighbour scan: it reads merchants in distance order, keeps those whose own radius
+//! covers the point, and stops once a page is full, so its cost follows the page, not the city
+//! (bitmap scans are switched off for that statement: a bitmap would read the whole 30 km box).
+//! `docs/discovery.md` has the plans on 100k merchants.
 
 use std::collections::HashMap;
 
@@ -33,9 +36,17 @@ const HEADLINE_SERVICES: i64 = 3;
 pub enum Sort {
     /// Nearest first (needs `lat` and `lng`; the default when they are given).
     Distance,
-    /// Best rated first.
+    /// Best rated first (Bayesian: few reviews weigh less).
     Rating,
+    /// Highest credit score first (the default without a point).
+    Credit,
 }
+
+/// The score a merchant without a computed credit ranks with (a new merchant's).
+const DEFAULT_SCORE: i32 = 750;
+/// Extra rows the nearest-first scan reads past a page, so that merchants at exactly the same
+/// distance are ordered by id before the page is cut.
+const TIE_SLACK: i64 = 50;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -73,6 +84,8 @@ pub struct MerchantCard {
     /// Metres from the given point.
     pub distance_m: Option<f64>,
     pub rating: RatingSummary,
+    /// Credit tier A–D.
+    pub credit_tier: String,
     pub headline_services: Vec<ServiceSummary>,
 }
 
@@ -92,6 +105,10 @@ struct Row {
     rating_average: Option<f64>,
     #[diesel(sql_type = Nullable<Double>)]
     distance_m: Option<f64>,
+    #[diesel(sql_type = Integer)]
+    score: i32,
+    #[diesel(sql_type = Text)]
+    tier: String,
 }
 
 /// Where the previous page ended, for each order.
@@ -100,6 +117,7 @@ struct Row {
 enum Cursor {
     Distance(f64, Uuid),
     Rating(f64, i32, Uuid),
+    Credit(i32, Uuid),
 }
 
 /// `%` and `_` in the search text are literal.
@@ -125,8 +143,9 @@ fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Row>> {
     let distance = "earth_distance(ll_to_earth(m.lat, m.lng), ll_to_earth($1, $2))";
     let mut sql = format!(
         "SELECT m.id, m.display_name, m.address, m.district, m.rating_count, m.rating_average, \
-         CASE WHEN $3 THEN {distance} END AS distance_m \
-         FROM merchants m WHERE m.status = 'approved'"
+         CASE WHEN $3 THEN {distance} END AS distance_m, \
+         COALESCE(c.score, {DEFAULT_SCORE}) AS score, COALESCE(c.tier, 'B') AS tier \
+         FROM merchants m LEFT JOIN merchant_credit c ON c.merchant_id = m.id WHERE m.status = 'approved'"
     );
     if s.point.is_some() {
         sql.push_str(&format!(
@@ -146,18 +165,16 @@ fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Row>> {
     };
     if let Some(category) = &s.category {
         sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM merchant_categories c WHERE c.merchant_id = m.id AND c.category = ${})",
+            " AND EXISTS (SELECT 1 FROM merchant_categories mc WHERE mc.merchant_id = m.id AND mc.category = ${})",
             next()
         ));
         query = query.bind::<Text, _>(category.clone());
     }
     if let Some(q) = &s.q {
-        let i = next();
-        sql.push_str(&format!(
-            " AND (m.display_name ILIKE ${i} OR m.legal_name ILIKE ${i})"
-        ));
+        sql.push_str(&format!(" AND m.display_name ILIKE ${}", next()));
         query = query.bind::<Text, _>(like_pattern(q));
     }
+    let rating = "COALESCE(m.rating_average, 0)";
     match (&s.after, s.sort) {
         (Some(Cursor::Distance(d, id)), Sort::Distance) => {
             sql.push_str(&format!(
@@ -169,7 +186,7 @@ fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Row>> {
         }
         (Some(Cursor::Rating(r, c, id)), Sort::Rating) => {
             sql.push_str(&format!(
-                " AND (COALESCE(m.rating_average, 0), m.rating_count, m.id) < (${}, ${}, ${})",
+                " AND ({rating}, m.rating_count, m.id) < (${}, ${}, ${})",
                 next(),
                 next(),
                 next()
@@ -179,16 +196,30 @@ fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Row>> {
                 .bind::<Integer, _>(*c)
                 .bind::<SqlUuid, _>(*id);
         }
+        (Some(Cursor::Credit(score, id)), Sort::Credit) => {
+            sql.push_str(&format!(
+                " AND (COALESCE(c.score, {DEFAULT_SCORE}), m.id) < (${}, ${})",
+                next(),
+                next()
+            ));
+            query = query.bind::<Integer, _>(*score).bind::<SqlUuid, _>(*id);
+        }
         _ => {}
     }
-    sql.push_str(match s.sort {
-        Sort::Distance => " ORDER BY distance_m, m.id",
-        Sort::Rating => {
-            " ORDER BY COALESCE(m.rating_average, 0) DESC, m.rating_count DESC, m.id DESC"
-        }
-    });
-    sql.push_str(&format!(" LIMIT ${}", next()));
+    let limit = next();
+    let sql = match s.sort {
+        // Nearest-neighbour order straight from the index, then ties by id.
+        Sort::Distance => format!(
+            "SELECT * FROM ({sql} ORDER BY ll_to_earth(m.lat, m.lng) <-> ll_to_earth($1, $2) LIMIT ${limit} + {TIE_SLACK}) t \
+             ORDER BY distance_m, id LIMIT ${limit}"
+        ),
+        Sort::Rating => format!("{sql} ORDER BY {rating} DESC, m.rating_count DESC, m.id DESC LIMIT ${limit}"),
+        Sort::Credit => format!("{sql} ORDER BY score DESC, m.id DESC LIMIT ${limit}"),
+    };
     query = query.bind::<BigInt, _>(s.limit);
+    if s.sort == Sort::Distance {
+        diesel::sql_query("SET LOCAL enable_bitmapscan = off").execute(conn)?;
+    }
     query.sql(sql).load(conn)
 }
 
@@ -241,11 +272,12 @@ fn decorate(conn: &mut PgConnection, rows: Vec<Row>) -> QueryResult<Vec<Merchant
                 count: r.rating_count,
                 average: r.rating_average,
             },
+            credit_tier: r.tier,
         })
         .collect())
 }
 
-/// Finds merchants near a point (or everywhere), nearest or best rated first.
+/// Finds merchants near a point (or everywhere), nearest, best rated or most trusted first.
 #[utoipa::path(get, path = "/api/v1/merchants", tag = "discovery", params(SearchQuery),
     responses((status = 200, body = Page<MerchantCard>), (status = 422, body = Problem)))]
 pub async fn search(
@@ -268,7 +300,7 @@ pub async fn search(
         }
         (Some(sort), _) => sort,
         (None, Some(_)) => Sort::Distance,
-        (None, None) => Sort::Rating,
+        (None, None) => Sort::Credit,
     };
     let q = query
         .q
@@ -291,11 +323,12 @@ pub async fn search(
         after,
         limit: limit + 1,
     };
-    let cards = db::run(&state.pool, move |conn| {
+    let cards = db::tx(&state.pool, move |conn| {
         let rows = find(conn, &search)?;
         let page = Page::from_rows(rows, limit, |r| match sort {
             Sort::Distance => Cursor::Distance(r.distance_m.unwrap_or(0.0), r.id),
             Sort::Rating => Cursor::Rating(r.rating_average.unwrap_or(0.0), r.rating_count, r.id),
+            Sort::Credit => Cursor::Credit(r.score, r.id),
         });
         Ok(Page {
             items: decorate(conn, page.items)?,

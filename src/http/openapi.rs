@@ -6,7 +6,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{FieldError, Problem};
-use crate::{accounts, auth, booking, catalog, http, merchants, moderation, orders};
+use crate::{
+    accounts, auth, booking, catalog, credit, http, merchants, moderation, orders, reviews,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -42,11 +44,15 @@ use crate::{accounts, auth, booking, catalog, http, merchants, moderation, order
         orders::actions::decline_quote, orders::actions::process, orders::actions::send_back,
         orders::extras::assign_courier, orders::extras::add_safety_check, orders::extras::refund,
         orders::extras::get_settings, orders::extras::put_settings,
+        reviews::routes::create_review, reviews::routes::edit_review, reviews::routes::list_reviews,
+        reviews::routes::reply, reviews::routes::report, reviews::routes::helpful,
+        moderation::decisions::appeal, moderation::decisions::queue, moderation::decisions::decide,
+        moderation::decisions::decide_appeal, credit::get_credit, credit::add_penalty,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
     tags((name = "health"), (name = "auth"), (name = "accounts"), (name = "merchants"), (name = "catalog"),
-        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "admin"), (name = "moderation")),
+        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "admin"), (name = "moderation")),
 )]
 pub struct ApiDoc;
 

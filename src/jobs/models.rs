@@ -61,6 +61,27 @@ pub fn claim_next(conn: &mut PgConnection) -> QueryResult<Option<Job>> {
         .optional()
 }
 
+/// Schedules a job unless one with the same `dedupe_key` is already waiting (work that only
+/// needs doing once however many times it was asked for, like a recomputation).
+pub fn enqueue_once(
+    conn: &mut PgConnection,
+    kind: &str,
+    payload: serde_json::Value,
+    dedupe_key: &str,
+) -> QueryResult<usize> {
+    diesel::insert_into(jobs::table)
+        .values((
+            jobs::id.eq(Uuid::now_v7()),
+            jobs::kind.eq(kind),
+            jobs::payload.eq(payload),
+            jobs::run_at.eq(Utc::now()),
+            jobs::dedupe_key.eq(dedupe_key),
+        ))
+        .on_conflict(jobs::dedupe_key)
+        .do_nothing()
+        .execute(conn)
+}
+
 /// Inserts the single row of a recurring job unless it exists.
 pub fn ensure_recurring(
     conn: &mut PgConnection,

@@ -30,6 +30,7 @@ fn dispatch(
         crate::orders::timers::EXPIRE | crate::orders::timers::AUTO_COMPLETE => {
             crate::orders::timers::run(conn, &job.kind, &job.payload)
         }
+        crate::credit::RECOMPUTE => crate::credit::run(conn, &job.payload),
         other => Err(AppError::internal(format!(
             "no handler for job kind `{other}`"
         ))),

@@ -363,3 +363,15 @@ pub fn with_expired_licence(conn: &mut PgConnection) -> QueryResult<Vec<Uuid>> {
         .select(merchants::id)
         .load(conn)
 }
+
+/// Refreshes the merchant's rating aggregate from its published reviews only.
+pub fn refresh_rating(conn: &mut PgConnection, merchant_id: Uuid) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE merchants SET rating_count = s.n, rating_average = s.average
+         FROM (SELECT count(*)::int AS n, avg(rating)::float8 AS average FROM reviews
+               WHERE merchant_id = $1 AND status = 'published') s
+         WHERE merchants.id = $1",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(merchant_id)
+    .execute(conn)
+}

@@ -1,12 +1,16 @@
-//! Moderation: the operator's audit log (and, with the reviews feature, the moderation queue).
-//! Owns the `audit_log` table.
+//! Moderation: the operators' queue, decisions on reviews and appeals, and the audit log. Owns the
+//! `audit_log`, `moderation_decisions` and `appeals` tables.
 
 pub mod audit;
+pub mod decisions;
 pub mod routes;
 
 use crate::http::Endpoint;
 
-/// Mounts `/admin/audit-log`.
+/// Mounts the audit log, the moderation queue and the decision routes.
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
-    cfg.service(Endpoint::new("/admin/audit-log").get(routes::list_audit_log));
+    cfg.service(Endpoint::new("/admin/audit-log").get(routes::list_audit_log))
+        .service(Endpoint::new("/admin/moderation/queue").get(decisions::queue))
+        .service(Endpoint::new("/admin/reviews/{id}/decision").post(decisions::decide))
+        .service(Endpoint::new("/admin/appeals/{id}/decision").post(decisions::decide_appeal));
 }

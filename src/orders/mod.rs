@@ -81,6 +81,12 @@ pub fn record_change(
             reason,
         },
     )?;
+    if matches!(
+        order.status.as_str(),
+        "completed" | "cancelled" | "rejected" | "returned"
+    ) {
+        crate::credit::touch(conn, order.merchant_id)?;
+    }
     let consumer = accounts::find(conn, order.consumer_id)?;
     let short = &order.id.simple().to_string()[..8];
     outbox::enqueue(

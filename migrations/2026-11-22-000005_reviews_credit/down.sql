@@ -1,0 +1,9 @@
+DROP TABLE merchant_credit;
+DROP TABLE credit_penalties;
+DROP TABLE appeals;
+DROP TABLE moderation_decisions;
+DROP TABLE review_reports;
+DROP TABLE review_helpful_votes;
+DROP TABLE review_replies;
+DROP TABLE review_revisions;
+DROP TABLE reviews;

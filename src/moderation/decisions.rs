@@ -1,0 +1,466 @@
+//! The moderation queue and the decisions made from it. One queue for everything that needs a
+//! human: held reviews, reported reviews, open appeals, and merchants whose credit fell to D.
+//! Every decision carries the version the operator saw (a stale one is 409), lands in the audit
+//! log with before and after, and emails the people concerned.
+
+use actix_web::{http::StatusCode, web};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::Identity;
+use crate::db;
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::Json;
+use crate::jobs::outbox::{self, Email};
+use crate::merchants::{access, MemberRole};
+use crate::reviews::models as reviews;
+use crate::reviews::routes::refresh_merchant;
+use crate::reviews::rules::{self, Decision};
+use crate::schema::{appeals, merchant_credit, merchants, moderation_decisions, review_reports};
+use crate::AppState;
+
+use super::audit::{self, ActorRole, Entry};
+
+/// One thing waiting for an operator.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueItem {
+    /// `review`, `appeal` or `merchant_credit`.
+    pub kind: String,
+    pub priority: f64,
+    pub since: DateTime<Utc>,
+    pub review_id: Option<Uuid>,
+    pub appeal_id: Option<Uuid>,
+    pub merchant_id: Uuid,
+    /// The review's status and version (decide with this version).
+    pub status: Option<String>,
+    pub version: Option<i32>,
+    pub rating: Option<i16>,
+    pub body: Option<String>,
+    /// The anti-fake rule that held the review.
+    pub held_rule: Option<String>,
+    pub reports: Vec<QueueReport>,
+    /// The merchant's credit tier.
+    pub tier: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueReport {
+    pub reason: String,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// Items to return, 1 to 100 (default 50), highest priority first.
+    pub limit: Option<i64>,
+}
+
+#[derive(Queryable)]
+struct OpenAppeal {
+    id: Uuid,
+    review_id: Uuid,
+    reason: String,
+    at: DateTime<Utc>,
+    merchant_id: Uuid,
+    version: i32,
+    status: String,
+}
+
+fn hours_since(t: DateTime<Utc>) -> f64 {
+    ((Utc::now() - t).num_minutes().max(0) as f64) / 60.0
+}
+
+fn tier_weight(tier: Option<&str>) -> f64 {
+    match tier {
+        Some("D") => 20.0,
+        Some("C") => 10.0,
+        _ => 0.0,
+    }
+}
+
+/// The queue: priority grows with waiting time, with the number of reports and for merchants of
+/// low credit.
+#[utoipa::path(get, path = "/api/v1/admin/moderation/queue", tag = "moderation", security(("bearer" = [])),
+    params(QueueQuery), responses((status = 200, body = Vec<QueueItem>), (status = 403, body = Problem)))]
+pub async fn queue(
+    id: Identity,
+    state: web::Data<AppState>,
+    q: web::Query<QueueQuery>,
+) -> AppResult<web::Json<Vec<QueueItem>>> {
+    id.require_operator()?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(AppError::invalid("limit", "must be between 1 and 100"));
+    }
+    let items = db::run(&state.pool, move |conn| {
+        use crate::schema::reviews as r;
+        let tiers: std::collections::HashMap<Uuid, String> = merchant_credit::table
+            .select((merchant_credit::merchant_id, merchant_credit::tier))
+            .load::<(Uuid, String)>(conn)?
+            .into_iter()
+            .collect();
+        let reported = review_reports::table
+            .filter(review_reports::status.eq("open"))
+            .select(review_reports::review_id);
+        let candidates: Vec<reviews::Review> = r::table
+            .filter(r::status.eq("held").or(r::id.eq_any(reported)))
+            .select(reviews::Review::as_select())
+            .limit(500)
+            .load(conn)?;
+        let mut items = Vec::new();
+        for review in candidates {
+            let reports: Vec<QueueReport> = reviews::open_reports(conn, review.id)?
+                .into_iter()
+                .map(|r| QueueReport {
+                    reason: r.reason,
+                    note: r.note,
+                    at: r.at,
+                })
+                .collect();
+            let since = reports
+                .first()
+                .map_or(review.created_at, |r| r.at.min(review.created_at));
+            let tier = tiers.get(&review.merchant_id).cloned();
+            items.push(QueueItem {
+                kind: "review".into(),
+                priority: hours_since(since)
+                    + 10.0 * reports.len() as f64
+                    + tier_weight(tier.as_deref()),
+                since,
+                review_id: Some(review.id),
+                appeal_id: None,
+                merchant_id: review.merchant_id,
+                status: Some(review.status),
+                version: Some(review.version),
+                rating: Some(review.rating),
+                body: Some(review.body),
+                held_rule: review.held_rule,
+                reports,
+                tier,
+                note: None,
+            });
+        }
+        let open: Vec<OpenAppeal> = appeals::table
+            .inner_join(moderation_decisions::table.inner_join(r::table))
+            .filter(appeals::status.eq("open"))
+            .select((
+                appeals::id,
+                r::id,
+                appeals::reason,
+                appeals::created_at,
+                r::merchant_id,
+                r::version,
+                r::status,
+            ))
+            .load(conn)?;
+        for OpenAppeal {
+            id: appeal,
+            review_id: review,
+            reason,
+            at,
+            merchant_id: merchant,
+            version,
+            status,
+        } in open
+        {
+            items.push(QueueItem {
+                kind: "appeal".into(),
+                priority: hours_since(at) + 15.0,
+                since: at,
+                review_id: Some(review),
+                appeal_id: Some(appeal),
+                merchant_id: merchant,
+                status: Some(status),
+                version: Some(version),
+                rating: None,
+                body: None,
+                held_rule: None,
+                reports: Vec::new(),
+                tier: tiers.get(&merchant).cloned(),
+                note: Some(reason),
+            });
+        }
+        let failing: Vec<(Uuid, DateTime<Utc>)> = merchant_credit::table
+            .inner_join(merchants::table)
+            .filter(merchant_credit::tier.eq("D"))
+            .filter(merchants::status.eq("approved"))
+            .select((merchant_credit::merchant_id, merchant_credit::computed_at))
+            .load(conn)?;
+        for (merchant, at) in failing {
+            items.push(QueueItem {
+                kind: "merchant_credit".into(),
+                priority: 30.0 + hours_since(at),
+                since: at,
+                review_id: None,
+                appeal_id: None,
+                merchant_id: merchant,
+                status: None,
+                version: None,
+                rating: None,
+                body: None,
+                held_rule: None,
+                reports: Vec::new(),
+                tier: Some("D".into()),
+                note: Some("Credit tier D: decide whether to suspend.".into()),
+            });
+        }
+        items.sort_by(|a, b| b.priority.total_cmp(&a.priority));
+        items.truncate(usize::try_from(limit).unwrap_or(50));
+        Ok(items)
+    })
+    .await?;
+    Ok(web::Json(items))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    pub decision: Decision,
+    /// Required to hide or remove; shown in place of a hidden review's text.
+    pub reason: Option<String>,
+    /// The review version the operator saw.
+    pub version: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecisionResponse {
+    pub decision_id: Uuid,
+    pub review_id: Uuid,
+    pub before: String,
+    pub after: String,
+    pub version: i32,
+}
+
+fn email(to: String, subject: &str, body: String) -> Email {
+    Email {
+        recipient: to,
+        subject: subject.to_owned(),
+        body_text: body,
+    }
+}
+
+/// Decides a review: publish, hide, remove (illegal content only) or dismiss its reports.
+#[utoipa::path(post, path = "/api/v1/admin/reviews/{id}/decision", tag = "moderation", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = DecisionRequest,
+    responses((status = 200, body = DecisionResponse), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "stale_version, invalid_transition"), (status = 422, body = Problem)))]
+pub async fn decide(
+    id: Identity,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+    body: Json<DecisionRequest>,
+) -> AppResult<web::Json<DecisionResponse>> {
+    id.require_operator()?;
+    let review_id = path.into_inner();
+    let req = body.into_inner();
+    let reason = req
+        .reason
+        .as_deref()
+        .map(|r| crate::merchants::fields::text("reason", r, 2, 500))
+        .transpose()
+        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    if matches!(req.decision, Decision::Hide | Decision::Remove) && reason.is_none() {
+        return Err(AppError::invalid("reason", "is required to hide or remove"));
+    }
+    let response = db::tx(&state.pool, move |conn| {
+        let current = reviews::find_for_update(conn, review_id)?;
+        if current.version != req.version {
+            return Err(AppError::Conflict("stale_version", format!("The review changed (now version {}); reload it.", current.version)));
+        }
+        let open = i64::try_from(reviews::open_reports(conn, review_id)?.len()).unwrap_or(0);
+        let (to, reports) = rules::decide(&current.status, req.decision, open).ok_or_else(|| {
+            AppError::Conflict("invalid_transition", format!("A {} review cannot get `{}`.", current.status, req.decision.as_str()))
+        })?;
+        // Hiding records its reason; dismissing the reports of a hidden review keeps the old one.
+        let hidden_reason = match (to, req.decision) {
+            ("hidden", Decision::Hide) => reason.as_deref(),
+            ("hidden", _) => current.hidden_reason.as_deref(),
+            _ => None,
+        };
+        let saved = reviews::set_status(conn, review_id, current.version, to, hidden_reason)?
+            .ok_or_else(|| AppError::Conflict("stale_version", "The review changed meanwhile.".into()))?;
+        reviews::close_reports(conn, review_id, reports)?;
+        let decision_id = Uuid::now_v7();
+        diesel::insert_into(moderation_decisions::table)
+            .values((
+                moderation_decisions::id.eq(decision_id),
+                moderation_decisions::review_id.eq(review_id),
+                moderation_decisions::operator_id.eq(id.user_id),
+                moderation_decisions::decision.eq(req.decision.as_str()),
+                moderation_decisions::reason.eq(reason.as_deref()),
+                moderation_decisions::before_status.eq(&current.status),
+                moderation_decisions::after_status.eq(to),
+            ))
+            .execute(conn)?;
+        audit::record(conn, Entry {
+            actor_id: Some(id.user_id),
+            actor_role: ActorRole::Operator,
+            action: &format!("review.{}", req.decision.as_str()),
+            subject_type: "review",
+            subject_id: review_id,
+            before: Some(serde_json::json!({"status": current.status, "version": current.version, "open_reports": open})),
+            after: Some(serde_json::json!({"status": saved.status, "version": saved.version, "reports": reports})),
+            reason: reason.as_deref(),
+        })?;
+        let author = crate::accounts::find(conn, current.author_id)?;
+        outbox::enqueue(conn, &email(author.email, "您的评价已处理 / A decision on your review",
+            format!("您的评价状态：{to}。\nYour review is now {to}.\n{}\n如有异议可申诉一次。You may appeal once.\n", reason.clone().unwrap_or_default())))?;
+        refresh_merchant(conn, current.merchant_id)?;
+        Ok(DecisionResponse { decision_id, review_id, before: current.status, after: saved.status, version: saved.version })
+    })
+    .await?;
+    Ok(web::Json(response))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealRequest {
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppealResponse {
+    pub appeal_id: Uuid,
+    pub decision_id: Uuid,
+    pub status: String,
+}
+
+/// The author, or the merchant (owner or manager), appeals the latest decision on a review, once.
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/appeal", tag = "reviews", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = AppealRequest,
+    responses((status = 201, body = AppealResponse), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "no_decision, already_appealed")))]
+pub async fn appeal(
+    id: Identity,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+    body: Json<AppealRequest>,
+) -> AppResult<(web::Json<AppealResponse>, StatusCode)> {
+    let review_id = path.into_inner();
+    let reason = crate::merchants::fields::text("reason", &body.into_inner().reason, 2, 500)
+        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    let response = db::tx(&state.pool, move |conn| {
+        let review = reviews::find(conn, review_id)?;
+        let role = if review.author_id == id.user_id {
+            "author"
+        } else {
+            access::require(conn, review.merchant_id, id.user_id, MemberRole::Manager)?;
+            "merchant"
+        };
+        let decision: Uuid = moderation_decisions::table
+            .filter(moderation_decisions::review_id.eq(review_id))
+            .order(moderation_decisions::created_at.desc())
+            .select(moderation_decisions::id)
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| {
+                AppError::Conflict("no_decision", "There is no decision to appeal.".into())
+            })?;
+        let appeal_id = Uuid::now_v7();
+        let inserted = diesel::insert_into(appeals::table)
+            .values((
+                appeals::id.eq(appeal_id),
+                appeals::decision_id.eq(decision),
+                appeals::appellant_id.eq(id.user_id),
+                appeals::appellant_role.eq(role),
+                appeals::reason.eq(&reason),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+        if inserted == 0 {
+            return Err(AppError::Conflict(
+                "already_appealed",
+                "This decision was already appealed.".into(),
+            ));
+        }
+        Ok(AppealResponse {
+            appeal_id,
+            decision_id: decision,
+            status: "open".into(),
+        })
+    })
+    .await?;
+    Ok((web::Json(response), StatusCode::CREATED))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AppealOutcome {
+    /// The decision stands.
+    Uphold,
+    /// The decision is reversed: the review returns to its state before it.
+    Overturn,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealDecisionRequest {
+    pub outcome: AppealOutcome,
+    pub reason: String,
+}
+
+/// Decides an appeal; the operator who made the decision may not decide its appeal.
+#[utoipa::path(post, path = "/api/v1/admin/appeals/{id}/decision", tag = "moderation", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = AppealDecisionRequest,
+    responses((status = 200, body = AppealResponse), (status = 403, body = Problem, description = "forbidden, same_operator"),
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "invalid_transition")))]
+pub async fn decide_appeal(
+    id: Identity,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+    body: Json<AppealDecisionRequest>,
+) -> AppResult<web::Json<AppealResponse>> {
+    id.require_operator()?;
+    let appeal_id = path.into_inner();
+    let req = body.into_inner();
+    let reason = crate::merchants::fields::text("reason", &req.reason, 2, 500)
+        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    let response = db::tx(&state.pool, move |conn| {
+        let (decision_id, status, appellant): (Uuid, String, Uuid) = appeals::table
+            .find(appeal_id)
+            .select((appeals::decision_id, appeals::status, appeals::appellant_id))
+            .for_update()
+            .first(conn)?;
+        if status != "open" {
+            return Err(AppError::Conflict("invalid_transition", format!("The appeal is already {status}.")));
+        }
+        let (review_id, operator, before, after): (Uuid, Uuid, String, String) = moderation_decisions::table
+            .find(decision_id)
+            .select((moderation_decisions::review_id, moderation_decisions::operator_id, moderation_decisions::before_status, moderation_decisions::after_status))
+            .first(conn)?;
+        if operator == id.user_id {
+            return Err(AppError::Forbidden("same_operator", "An appeal is decided by another operator than the one who decided.".into()));
+        }
+        let outcome = if req.outcome == AppealOutcome::Overturn { "overturned" } else { "upheld" };
+        let review = reviews::find_for_update(conn, review_id)?;
+        if req.outcome == AppealOutcome::Overturn && review.status == after {
+            let hidden_reason = review.hidden_reason.as_deref().filter(|_| before == "hidden");
+            reviews::set_status(conn, review_id, review.version, &before, hidden_reason)?;
+            refresh_merchant(conn, review.merchant_id)?;
+        }
+        diesel::update(appeals::table.find(appeal_id))
+            .set((appeals::status.eq(outcome), appeals::decided_by.eq(id.user_id), appeals::decided_at.eq(Utc::now())))
+            .execute(conn)?;
+        audit::record(conn, Entry {
+            actor_id: Some(id.user_id),
+            actor_role: ActorRole::Operator,
+            action: &format!("appeal.{outcome}"),
+            subject_type: "review",
+            subject_id: review_id,
+            before: Some(serde_json::json!({"status": review.status, "appeal": "open"})),
+            after: Some(serde_json::json!({"status": if outcome == "overturned" { &before } else { &review.status }, "appeal": outcome})),
+            reason: Some(&reason),
+        })?;
+        let person = crate::accounts::find(conn, appellant)?;
+        outbox::enqueue(conn, &email(person.email, "申诉结果 / The outcome of your appeal", format!("申诉结果：{outcome}。\nYour appeal was {outcome}.\n{reason}\n")))?;
+        Ok(AppealResponse { appeal_id, decision_id, status: outcome.into() })
+    })
+    .await?;
+    Ok(web::Json(response))
+}

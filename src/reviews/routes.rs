@@ -1,0 +1,457 @@
+//! Writing, listing, replying to, reporting and appealing reviews.
+
+use std::collections::HashMap;
+
+use actix_web::{http::StatusCode, web, HttpRequest};
+use chrono::Utc;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::PgConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::accounts::rules::Fields;
+use crate::auth::{Identity, PlatformRole};
+use crate::db;
+use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::http::idempotency::{self, IdempotencyKey, Stored};
+use crate::http::pagination::TimeCursor;
+use crate::http::{Json, Page, PageParams};
+use crate::merchants::fields::text;
+use crate::merchants::{self, access, MemberRole};
+use crate::AppState;
+
+use super::models::{self, Review};
+use super::rules;
+use super::views::{ReplyResponse, ReviewResponse};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateReviewRequest {
+    /// A completed booking of yours, or
+    pub booking_id: Option<Uuid>,
+    /// an order delivered to you.
+    pub order_id: Option<Uuid>,
+    /// 1 to 5.
+    pub rating: i16,
+    pub quality: Option<i16>,
+    pub punctuality: Option<i16>,
+    pub hygiene: Option<i16>,
+    /// Up to 1000 characters.
+    #[serde(default)]
+    pub body: String,
+    /// Up to 9 upload references.
+    #[serde(default)]
+    pub photo_refs: Vec<String>,
+    /// Show your name unmasked (default: masked, `王**`).
+    #[serde(default)]
+    pub show_full_name: bool,
+}
+
+fn stars(f: &mut Fields, field: &str, v: Option<i16>) {
+    if v.is_some_and(|v| !(1..=5).contains(&v)) {
+        f.check::<()>(Err(FieldError::new(field, "must be 1 to 5")));
+    }
+}
+
+/// Publishes the change to the merchant's figures: rating aggregate now, credit by job.
+pub fn refresh_merchant(conn: &mut PgConnection, merchant_id: Uuid) -> AppResult<()> {
+    merchants::models::refresh_rating(conn, merchant_id)?;
+    crate::credit::touch(conn, merchant_id)
+}
+
+fn author_name(conn: &mut PgConnection, id: Uuid) -> AppResult<String> {
+    Ok(crate::accounts::find(conn, id)?.display_name)
+}
+
+fn create(conn: &mut PgConnection, author: Uuid, req: CreateReviewRequest) -> AppResult<Review> {
+    let mut f = Fields::default();
+    stars(&mut f, "rating", Some(req.rating));
+    stars(&mut f, "quality", req.quality);
+    stars(&mut f, "punctuality", req.punctuality);
+    stars(&mut f, "hygiene", req.hygiene);
+    let body = f
+        .check(text("body", &req.body, 0, 1000))
+        .unwrap_or_default();
+    if req.photo_refs.len() > 9 || req.photo_refs.iter().any(|p| p.is_empty() || p.len() > 300) {
+        f.check::<()>(Err(FieldError::new(
+            "photo_refs",
+            "at most 9 references of 1 to 300 characters",
+        )));
+    }
+    f.finish()
+        .map_err(|e| AppError::Validation("validation_failed", e))?;
+    let (purchase, field) = match (req.booking_id, req.order_id) {
+        (Some(b), None) => (models::completed_booking(conn, author, b)?, "booking_id"),
+        (None, Some(o)) => (models::delivered_order(conn, author, o)?, "order_id"),
+        _ => {
+            return Err(AppError::invalid(
+                "booking_id",
+                "give either booking_id or order_id",
+            ))
+        }
+    };
+    let (merchant_id, completed) =
+        purchase.ok_or_else(|| AppError::invalid(field, "is not a completed purchase of yours"))?;
+    let now = Utc::now();
+    if !rules::in_window(completed, now) {
+        return Err(AppError::Conflict(
+            "review_window_closed",
+            format!("Reviews are written within {} days.", rules::WINDOW_DAYS),
+        ));
+    }
+    let held = rules::check(&models::signals(conn, author, merchant_id)?, &body);
+    let review = Review {
+        id: Uuid::now_v7(),
+        author_id: author,
+        merchant_id,
+        booking_id: req.booking_id,
+        order_id: req.order_id,
+        rating: req.rating,
+        quality: req.quality,
+        punctuality: req.punctuality,
+        hygiene: req.hygiene,
+        body,
+        photo_refs: serde_json::json!(req.photo_refs),
+        mask_author: !req.show_full_name,
+        status: if held.is_some() { "held" } else { "published" }.to_owned(),
+        held_rule: held.map(|r| r.as_str().to_owned()),
+        hidden_reason: None,
+        edited: false,
+        helpful_count: 0,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let saved = models::insert(conn, &review).map_err(|e| match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::Conflict(
+            "already_reviewed",
+            "This purchase already has your review.".into(),
+        ),
+        other => other.into(),
+    })?;
+    if saved.status == "published" {
+        refresh_merchant(conn, merchant_id)?;
+    }
+    Ok(saved)
+}
+
+/// Reviews a completed booking or a delivered order, once, within 15 days. Requires an
+/// `Idempotency-Key`. A review that trips an anti-fake rule is held for moderation.
+#[utoipa::path(post, path = "/api/v1/reviews", tag = "reviews", security(("bearer" = [])),
+    request_body = CreateReviewRequest,
+    params(("Idempotency-Key" = String, Header, description = "Client-chosen key")),
+    responses((status = 201, body = ReviewResponse),
+        (status = 409, body = Problem, description = "already_reviewed, review_window_closed"),
+        (status = 422, body = Problem)))]
+pub async fn create_review(
+    id: Identity,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Json<CreateReviewRequest>,
+) -> AppResult<Stored> {
+    let digest = idempotency::request_digest(&req, &body.digest());
+    let request = body.into_inner();
+    db::tx(&state.pool, move |conn| {
+        idempotency::once(conn, id.user_id, &key, &digest, |conn| {
+            let review = create(conn, id.user_id, request)?;
+            let name = author_name(conn, id.user_id)?;
+            Ok((
+                StatusCode::CREATED,
+                ReviewResponse::new(review, &name, None),
+            ))
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditReviewRequest {
+    pub rating: Option<i16>,
+    pub body: Option<String>,
+}
+
+/// The author's one edit, within the window; the earlier text is kept.
+#[utoipa::path(patch, path = "/api/v1/reviews/{id}", tag = "reviews", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = EditReviewRequest,
+    responses((status = 200, body = ReviewResponse), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "already_edited, review_window_closed, invalid_transition"), (status = 422, body = Problem)))]
+pub async fn edit_review(
+    id: Identity,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+    body: Json<EditReviewRequest>,
+) -> AppResult<web::Json<ReviewResponse>> {
+    let review_id = path.into_inner();
+    let req = body.into_inner();
+    let mut f = Fields::default();
+    stars(&mut f, "rating", req.rating);
+    let new_body = req
+        .body
+        .as_deref()
+        .map(|b| f.check(text("body", b, 0, 1000)));
+    f.finish()
+        .map_err(|e| AppError::Validation("validation_failed", e))?;
+    let review = db::tx(&state.pool, move |conn| {
+        let current = models::find_for_update(conn, review_id)?;
+        if current.author_id != id.user_id {
+            return Err(AppError::NotFound);
+        }
+        if current.edited {
+            return Err(AppError::Conflict(
+                "already_edited",
+                "A review can be edited once.".into(),
+            ));
+        }
+        if !rules::in_window(current.created_at, Utc::now()) {
+            return Err(AppError::Conflict(
+                "review_window_closed",
+                "The editing window has closed.".into(),
+            ));
+        }
+        if !matches!(current.status.as_str(), "published" | "held") {
+            return Err(AppError::Conflict(
+                "invalid_transition",
+                format!("A {} review cannot be edited.", current.status),
+            ));
+        }
+        let body = new_body.flatten().unwrap_or_else(|| current.body.clone());
+        let saved = models::edit(conn, &current, req.rating.unwrap_or(current.rating), &body)?;
+        if saved.status == "published" {
+            refresh_merchant(conn, saved.merchant_id)?;
+        }
+        Ok(ReviewResponse::new(
+            saved,
+            &author_name(conn, id.user_id)?,
+            None,
+        ))
+    })
+    .await?;
+    Ok(web::Json(review))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewSort {
+    Newest,
+    Helpful,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReviewQuery {
+    pub sort: Option<ReviewSort>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Published reviews only.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewSummary {
+    pub count: i64,
+    pub average: Option<f64>,
+    /// Reviews with 1, 2, 3, 4 and 5 stars.
+    pub distribution: [i64; 5],
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewPage {
+    pub summary: ReviewSummary,
+    pub items: Vec<ReviewResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// A merchant's reviews (newest or most helpful first) with its replies, and a summary.
+#[utoipa::path(get, path = "/api/v1/merchants/{id}/reviews", tag = "reviews", params(("id" = Uuid, Path), ReviewQuery),
+    responses((status = 200, body = ReviewPage), (status = 404, body = Problem)))]
+pub async fn list_reviews(
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+    q: web::Query<ReviewQuery>,
+) -> AppResult<web::Json<ReviewPage>> {
+    let merchant_id = path.into_inner();
+    let q = q.into_inner();
+    let helpful = matches!(q.sort, Some(ReviewSort::Helpful));
+    let page = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let limit = page.limit()?;
+    let after = page.cursor::<(i32, TimeCursor)>()?;
+    let result = db::run(&state.pool, move |conn| {
+        let merchant = merchants::models::find(conn, merchant_id)?;
+        if merchant.status != "approved" {
+            return Err(AppError::NotFound);
+        }
+        let rows = models::list(conn, merchant_id, helpful, after, limit + 1)?;
+        let page = Page::from_rows(rows, limit, |(r, _)| {
+            (r.helpful_count, (r.created_at, r.id))
+        });
+        let ids: Vec<Uuid> = page.items.iter().map(|(r, _)| r.id).collect();
+        let mut replies: HashMap<Uuid, ReplyResponse> = models::replies(conn, &ids)?
+            .into_iter()
+            .map(|(id, body, updated_at)| (id, ReplyResponse { body, updated_at }))
+            .collect();
+        let distribution = models::distribution(conn, merchant_id)?;
+        Ok(ReviewPage {
+            summary: ReviewSummary {
+                count: distribution.iter().sum(),
+                average: merchant.rating_average.map(|a| (a * 10.0).round() / 10.0),
+                distribution,
+            },
+            items: page
+                .items
+                .into_iter()
+                .map(|(r, name)| {
+                    let reply = replies.remove(&r.id);
+                    ReviewResponse::new(r, &name, reply)
+                })
+                .collect(),
+            next_cursor: page.next_cursor,
+        })
+    })
+    .await?;
+    Ok(web::Json(result))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyRequest {
+    pub body: String,
+}
+
+/// The merchant's reply (owner or manager), one per review, editable.
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/reply", tag = "reviews", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ReplyRequest,
+    responses((status = 200, body = ReviewResponse), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn reply(
+    id: Identity,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+    body: Json<ReplyRequest>,
+) -> AppResult<web::Json<ReviewResponse>> {
+    let review_id = path.into_inner();
+    let reply = text("body", &body.into_inner().body, 1, 1000)
+        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    let review = db::tx(&state.pool, move |conn| {
+        let review = models::find(conn, review_id)?;
+        access::require(conn, review.merchant_id, id.user_id, MemberRole::Manager)?;
+        if !matches!(review.status.as_str(), "published" | "hidden") {
+            return Err(AppError::NotFound);
+        }
+        models::upsert_reply(conn, review_id, id.user_id, &reply)?;
+        let name = author_name(conn, review.author_id)?;
+        Ok(ReviewResponse::new(
+            review,
+            &name,
+            Some(ReplyResponse {
+                body: reply,
+                updated_at: Utc::now(),
+            }),
+        ))
+    })
+    .await?;
+    Ok(web::Json(review))
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportReason {
+    Spam,
+    Fake,
+    Offensive,
+    Privacy,
+    Irrelevant,
+    Extortion,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRequest {
+    pub reason: ReportReason,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Acknowledged {
+    #[schema(example = "received")]
+    pub status: &'static str,
+}
+
+/// Reports a review once. It goes to the moderation queue; it is not hidden for being reported.
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/reports", tag = "reviews", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ReportRequest,
+    responses((status = 201, body = Acknowledged), (status = 404, body = Problem), (status = 409, body = Problem, description = "already_reported")))]
+pub async fn report(
+    id: Identity,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+    body: Json<ReportRequest>,
+) -> AppResult<(web::Json<Acknowledged>, StatusCode)> {
+    let review_id = path.into_inner();
+    let req = body.into_inner();
+    let note = req
+        .note
+        .map(|n| text("note", &n, 1, 500))
+        .transpose()
+        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    let reason = serde_json::to_value(req.reason)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    db::tx(&state.pool, move |conn| {
+        let review = models::find(conn, review_id)?;
+        if !matches!(review.status.as_str(), "published" | "hidden") {
+            return Err(AppError::NotFound);
+        }
+        if !models::report(conn, review_id, id.user_id, &reason, note.as_deref())? {
+            return Err(AppError::Conflict(
+                "already_reported",
+                "You already reported this review.".into(),
+            ));
+        }
+        Ok(())
+    })
+    .await?;
+    Ok((
+        web::Json(Acknowledged { status: "received" }),
+        StatusCode::CREATED,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HelpfulResponse {
+    pub helpful_count: i32,
+}
+
+/// Marks a review helpful (once per person).
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/helpful", tag = "reviews", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = HelpfulResponse), (status = 404, body = Problem)))]
+pub async fn helpful(
+    id: Identity,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+) -> AppResult<web::Json<HelpfulResponse>> {
+    let review_id = path.into_inner();
+    let count = db::tx(&state.pool, move |conn| {
+        let review = models::find(conn, review_id)?;
+        if review.status != "published" {
+            return Err(AppError::NotFound);
+        }
+        models::vote_helpful(conn, review_id, id.user_id)?;
+        Ok(models::find(conn, review_id)?.helpful_count)
+    })
+    .await?;
+    Ok(web::Json(HelpfulResponse {
+        helpful_count: count,
+    }))
+}
+
+/// Who may see a review's moderation state: its author, the merchant's members, operators.
+pub fn may_see(conn: &mut PgConnection, id: &Identity, review: &Review) -> AppResult<bool> {
+    Ok(review.author_id == id.user_id
+        || id.role == PlatformRole::Operator
+        || access::role_of(conn, review.merchant_id, id.user_id)?.is_some())
+}
