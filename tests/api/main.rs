@@ -14,4 +14,5 @@ mod merchants;
 mod orders;
 mod outage;
 mod plumbing;
+mod reviews;
 mod seed;

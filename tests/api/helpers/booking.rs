@@ -121,3 +121,15 @@ impl TestApp {
             .await
     }
 }
+
+impl TestApp {
+    /// A booking of the shop's service by `consumer`, taken all the way to `completed`.
+    pub async fn completed_booking(&self, shop: &Shop, consumer: &TestUser) -> String {
+        let id = self.booking(shop, consumer, slot(0)).await;
+        for action in ["check-in", "complete"] {
+            let res = self.act(&shop.owner, &id, action, json!({})).await;
+            assert_eq!(res.status, StatusCode::OK, "{action}: {}", res.text);
+        }
+        id
+    }
+}
