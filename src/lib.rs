@@ -85,7 +85,6 @@ pub fn app(
 > {
     App::new()
         .app_data(web::Data::new(state))
-        .app_data(http::query_config())
         .app_data(http::path_config())
         .wrap(middleware::from_fn(http::metrics::record))
         .wrap(middleware::from_fn(http::request_id::echo))

@@ -15,6 +15,7 @@ use crate::catalog::rules::Fulfilment;
 use crate::catalog::{self, Service};
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
+use crate::http::Query;
 use crate::merchants::fields::OpeningHours;
 use crate::merchants::{self, Merchant};
 use crate::AppState;
@@ -221,7 +222,7 @@ pub struct SlotsResponse {
 pub async fn list_slots(
     state: web::Data<AppState>,
     path: web::Path<Uuid>,
-    query: web::Query<SlotQuery>,
+    query: Query<SlotQuery>,
 ) -> AppResult<web::Json<SlotsResponse>> {
     let service_id = path.into_inner();
     let now = Utc::now();

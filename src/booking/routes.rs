@@ -10,6 +10,7 @@ use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::pagination::TimeCursor;
+use crate::http::Query;
 use crate::http::{Page, PageParams};
 use crate::merchants::{self, access, MemberRole};
 use crate::AppState;
@@ -39,7 +40,7 @@ fn page_of(limit: Option<i64>, cursor: Option<String>) -> AppResult<(i64, Option
 pub async fn my_bookings(
     id: Identity,
     state: web::Data<AppState>,
-    query: web::Query<MyBookingsQuery>,
+    query: Query<MyBookingsQuery>,
 ) -> AppResult<web::Json<Page<BookingResponse>>> {
     let q = query.into_inner();
     let (limit, after) = page_of(q.limit, q.cursor)?;
@@ -129,7 +130,7 @@ pub async fn merchant_bookings(
     id: Identity,
     state: web::Data<AppState>,
     path: web::Path<Uuid>,
-    query: web::Query<MerchantBookingsQuery>,
+    query: Query<MerchantBookingsQuery>,
 ) -> AppResult<web::Json<Page<BookingResponse>>> {
     let merchant_id = path.into_inner();
     let q = query.into_inner();
@@ -176,7 +177,7 @@ pub async fn merchant_bookings(
 pub async fn my_assignments(
     id: Identity,
     state: web::Data<AppState>,
-    query: web::Query<PageParams>,
+    query: Query<PageParams>,
 ) -> AppResult<web::Json<Page<BookingResponse>>> {
     let q = query.into_inner();
     let (limit, after) = page_of(q.limit, q.cursor)?;

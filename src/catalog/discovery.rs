@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
+use crate::http::Query;
 use crate::http::{Page, PageParams};
 use crate::merchants::fields::coordinates;
 use crate::merchants::views::RatingSummary;
@@ -282,7 +283,7 @@ fn decorate(conn: &mut PgConnection, rows: Vec<Row>) -> QueryResult<Vec<Merchant
     responses((status = 200, body = Page<MerchantCard>), (status = 422, body = Problem)))]
 pub async fn search(
     state: web::Data<AppState>,
-    query: web::Query<SearchQuery>,
+    query: Query<SearchQuery>,
 ) -> AppResult<web::Json<Page<MerchantCard>>> {
     let query = query.into_inner();
     let point = match (query.lat, query.lng) {

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::auth::{Identity, PlatformRole};
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
+use crate::http::Query;
 use crate::http::{nullable, Json, Page, PageParams};
 use crate::merchants::{self, access, MemberRole};
 use crate::AppState;
@@ -108,7 +109,7 @@ pub async fn list_services(
     id: Option<Identity>,
     state: web::Data<AppState>,
     path: web::Path<Uuid>,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> AppResult<web::Json<Page<ServiceResponse>>> {
     let merchant_id = path.into_inner();
     let limit = page.limit()?;

@@ -119,7 +119,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Json<T>, AppError> {
 
 /// serde names a missing field only in its message (`missing field `x``) while the path points
 /// at the enclosing object, so the name is joined onto it (an unknown field is already in it).
-fn field_error(path: &str, message: &str) -> FieldError {
+pub(crate) fn field_error(path: &str, message: &str) -> FieldError {
     let named = ["unknown field `", "missing field `"]
         .iter()
         .find_map(|prefix| message.strip_prefix(prefix))

@@ -9,6 +9,7 @@ mod json;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+mod query;
 pub mod rate_limit;
 pub mod request_id;
 
@@ -17,22 +18,11 @@ pub use endpoint::Endpoint;
 pub use idempotency::IdempotencyKey;
 pub use json::{nullable, parse as parse_json, Json};
 pub use pagination::{Page, PageParams};
+pub use query::Query;
 
-use actix_web::{error::PathError, error::QueryPayloadError, web, HttpRequest};
+use actix_web::{error::PathError, web, HttpRequest};
 
 use crate::error::AppError;
-
-/// Query strings that do not fit their type are 422 naming the parameter when serde says which.
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _: &HttpRequest| {
-        let message = err.to_string();
-        let field = message
-            .split('`')
-            .nth(1)
-            .map_or_else(|| "query".to_owned(), str::to_owned);
-        AppError::invalid(field, message).into()
-    })
-}
 
 /// A path segment that does not parse (an id that is not a UUID) names no resource: 404.
 pub fn path_config() -> web::PathConfig {

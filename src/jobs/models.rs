@@ -16,6 +16,8 @@ pub struct Job {
     pub run_at: DateTime<Utc>,
     pub attempts: i32,
     pub max_attempts: i32,
+    /// Set for recurring jobs (and once-only work).
+    pub dedupe_key: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -115,7 +117,8 @@ pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
     diesel::delete(jobs::table.find(id)).execute(conn)
 }
 
-/// Records a failed attempt: retried at `retry_at`, or given up when out of attempts.
+/// Records a failed attempt: retried at `retry_at`, or given up when out of attempts. A
+/// recurring job is never given up: it keeps retrying at the capped backoff.
 pub fn record_failure(
     conn: &mut PgConnection,
     job: &Job,
@@ -123,7 +126,8 @@ pub fn record_failure(
     retry_at: DateTime<Utc>,
 ) -> QueryResult<usize> {
     let attempts = job.attempts + 1;
-    let failed_at = (attempts >= job.max_attempts).then(Utc::now);
+    let recurring = job.dedupe_key.as_deref() == Some(job.kind.as_str());
+    let failed_at = (attempts >= job.max_attempts && !recurring).then(Utc::now);
     diesel::update(jobs::table.find(job.id))
         .set((
             jobs::attempts.eq(attempts),

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
+use crate::http::Query;
 use crate::http::{Json, Page, PageParams};
 use crate::AppState;
 
@@ -32,7 +33,7 @@ pub struct AdminMerchantQuery {
 pub async fn list_merchants(
     id: Identity,
     state: web::Data<AppState>,
-    query: web::Query<AdminMerchantQuery>,
+    query: Query<AdminMerchantQuery>,
 ) -> AppResult<web::Json<Page<MerchantResponse>>> {
     id.require_operator()?;
     let query = query.into_inner();

@@ -168,28 +168,25 @@ pub fn set_categories(conn: &mut PgConnection, id: Uuid, codes: &[String]) -> Qu
         .map(drop)
 }
 
-/// Merchants in `status`, oldest submission first, after the cursor `(submitted_at, id)`.
+/// Merchants in `status`, oldest submission first (drafts by creation), after the cursor.
 pub fn list_by_status(
     conn: &mut PgConnection,
     status: &str,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<Merchant>> {
+    use diesel::sql_types::Timestamptz;
+    let since = || {
+        diesel::dsl::sql::<Timestamptz>("COALESCE(merchants.submitted_at, merchants.created_at)")
+    };
     let mut query = merchants::table
         .filter(merchants::status.eq(status))
         .select(Merchant::as_select())
-        .order((
-            merchants::submitted_at.asc().nulls_first(),
-            merchants::id.asc(),
-        ))
+        .order((since().asc(), merchants::id.asc()))
         .limit(limit)
         .into_boxed();
     if let Some((at, id)) = after {
-        query = query.filter(
-            merchants::submitted_at
-                .gt(at)
-                .or(merchants::submitted_at.eq(at).and(merchants::id.gt(id))),
-        );
+        query = query.filter(since().gt(at).or(since().eq(at).and(merchants::id.gt(id))));
     }
     query.load(conn)
 }

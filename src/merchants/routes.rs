@@ -143,8 +143,21 @@ pub async fn update_merchant(
         let known = catalog::models::categories(conn)?;
         let merged = edit.apply_to(ApplyRequest::from_merchant(&current, models::categories(conn, merchant_id)?));
         let application = merged.parse(&known, today()).map_err(|e| AppError::Validation("validation_failed", e))?;
-        models::update_fields(conn, merchant_id, &application.fields)?;
+        let updated = models::update_fields(conn, merchant_id, &application.fields)?;
         models::set_categories(conn, merchant_id, &application.categories)?;
+        if updated.licence_expires_on != current.licence_expires_on && !status.application_editable() {
+            // A renewed licence on a live merchant changes what operators verified: log it.
+            crate::moderation::audit::record(conn, crate::moderation::audit::Entry {
+                actor_id: Some(id.user_id),
+                actor_role: crate::moderation::audit::ActorRole::Member,
+                action: "merchant.licence_renewed",
+                subject_type: "merchant",
+                subject_id: merchant_id,
+                before: Some(serde_json::json!({"licence_expires_on": current.licence_expires_on})),
+                after: Some(serde_json::json!({"licence_expires_on": updated.licence_expires_on})),
+                reason: None,
+            })?;
+        }
         member_view(conn, merchant_id, role)
     })
     .await?;

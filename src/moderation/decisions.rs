@@ -14,6 +14,7 @@ use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::Json;
+use crate::http::Query;
 use crate::jobs::outbox::{self, Email};
 use crate::merchants::{access, MemberRole};
 use crate::reviews::models as reviews;
@@ -91,7 +92,7 @@ fn tier_weight(tier: Option<&str>) -> f64 {
 pub async fn queue(
     id: Identity,
     state: web::Data<AppState>,
-    q: web::Query<QueueQuery>,
+    q: Query<QueueQuery>,
 ) -> AppResult<web::Json<Vec<QueueItem>>> {
     id.require_operator()?;
     let limit = q.limit.unwrap_or(50);

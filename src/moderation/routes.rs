@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppResult, Problem};
+use crate::http::Query;
 use crate::http::{Page, PageParams};
 use crate::AppState;
 
@@ -32,7 +33,7 @@ pub struct AuditQuery {
 pub async fn list_audit_log(
     id: Identity,
     state: web::Data<AppState>,
-    query: web::Query<AuditQuery>,
+    query: Query<AuditQuery>,
 ) -> AppResult<web::Json<Page<AuditEntry>>> {
     id.require_operator()?;
     let query = query.into_inner();

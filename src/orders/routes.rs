@@ -12,6 +12,7 @@ use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppResult, Problem};
 use crate::http::pagination::TimeCursor;
+use crate::http::Query;
 use crate::http::{Page, PageParams};
 use crate::merchants::{access, MemberRole};
 use crate::AppState;
@@ -73,7 +74,7 @@ fn paging(limit: Option<i64>, cursor: Option<String>) -> AppResult<(i64, Option<
 pub async fn my_orders(
     id: Identity,
     state: web::Data<AppState>,
-    q: web::Query<OrdersQuery>,
+    q: Query<OrdersQuery>,
 ) -> AppResult<web::Json<Page<OrderResponse>>> {
     let q = q.into_inner();
     let (limit, after) = paging(q.limit, q.cursor)?;
@@ -139,7 +140,7 @@ pub async fn merchant_orders(
     id: Identity,
     state: web::Data<AppState>,
     path: web::Path<Uuid>,
-    q: web::Query<OrdersQuery>,
+    q: Query<OrdersQuery>,
 ) -> AppResult<web::Json<Page<OrderResponse>>> {
     let merchant_id = path.into_inner();
     let q = q.into_inner();
@@ -164,7 +165,7 @@ pub async fn merchant_orders(
 pub async fn my_deliveries(
     id: Identity,
     state: web::Data<AppState>,
-    q: web::Query<OrdersQuery>,
+    q: Query<OrdersQuery>,
 ) -> AppResult<web::Json<Page<OrderResponse>>> {
     let q = q.into_inner();
     let (limit, after) = paging(q.limit, q.cursor)?;

@@ -16,6 +16,7 @@ use crate::db;
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::http::idempotency::{self, IdempotencyKey, Stored};
 use crate::http::pagination::TimeCursor;
+use crate::http::Query;
 use crate::http::{Json, Page, PageParams};
 use crate::merchants::fields::text;
 use crate::merchants::{self, access, MemberRole};
@@ -269,7 +270,7 @@ pub struct ReviewPage {
 pub async fn list_reviews(
     state: web::Data<AppState>,
     path: web::Path<Uuid>,
-    q: web::Query<ReviewQuery>,
+    q: Query<ReviewQuery>,
 ) -> AppResult<web::Json<ReviewPage>> {
     let merchant_id = path.into_inner();
     let q = q.into_inner();

@@ -105,3 +105,16 @@ async fn discovery_sorts_by_rating_and_checks_its_parameters() {
         assert_eq!(res.fields(), [field], "{url}");
     }
 }
+
+#[actix_web::test]
+async fn bad_query_parameters_name_themselves() {
+    let app = TestApp::spawn().await;
+    for (url, field) in [
+        ("/api/v1/merchants?sort=nearest", "sort"),
+        ("/api/v1/merchants?lat=abc&lng=106", "lat"),
+    ] {
+        let res = app.get(url).send().await;
+        res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(res.fields(), [field], "{url}");
+    }
+}

@@ -119,3 +119,36 @@ async fn two_workers_never_send_the_same_email_twice() {
     assert_eq!(ids.len(), 12);
     assert_eq!(sent.len(), 12);
 }
+
+#[actix_web::test]
+async fn a_recurring_job_keeps_retrying_where_a_one_off_job_gives_up() {
+    let app = TestApp::spawn().await;
+    app.conn()
+        .batch_execute(
+            "INSERT INTO jobs (id, kind, attempts, max_attempts, dedupe_key) VALUES
+               (gen_random_uuid(), 'broken_recurring', 9, 10, 'broken_recurring'),
+               (gen_random_uuid(), 'broken_once', 9, 10, NULL)",
+        )
+        .unwrap();
+    assert_eq!(app.run_jobs().await, 2);
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        kind: String,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        failed: bool,
+    }
+    let mut rows: Vec<Row> =
+        diesel::sql_query("SELECT kind, failed_at IS NOT NULL AS failed FROM jobs ORDER BY kind")
+            .load(&mut app.conn())
+            .unwrap();
+    rows.sort_by(|a, b| a.kind.cmp(&b.kind));
+    assert_eq!(
+        (rows[0].kind.as_str(), rows[0].failed),
+        ("broken_once", true)
+    );
+    assert_eq!(
+        (rows[1].kind.as_str(), rows[1].failed),
+        ("broken_recurring", false)
+    );
+}

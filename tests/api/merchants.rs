@@ -565,3 +565,37 @@ async fn the_audit_log_is_for_operators_and_append_only() {
         .await;
     assert_ne!(page2.body["items"][0]["id"], page.body["items"][0]["id"]);
 }
+
+#[actix_web::test]
+async fn the_review_queue_pages_drafts_and_submissions_alike() {
+    let app = TestApp::spawn().await;
+    let operator = app.operator().await;
+    for _ in 0..2 {
+        let owner = app.consumer().await;
+        app.draft_merchant(&owner, application(&["laundry"])).await;
+    }
+    let page1 = app
+        .get("/api/v1/admin/merchants?status=draft&limit=1")
+        .bearer(&operator.access)
+        .send()
+        .await;
+    let cursor = page1.body["next_cursor"]
+        .as_str()
+        .expect("a second page")
+        .to_owned();
+    let page2 = app
+        .get(&format!(
+            "/api/v1/admin/merchants?status=draft&limit=1&cursor={cursor}"
+        ))
+        .bearer(&operator.access)
+        .send()
+        .await;
+    assert_eq!(page2.body["items"].as_array().unwrap().len(), 1);
+    assert_ne!(page1.body["items"][0]["id"], page2.body["items"][0]["id"]);
+    let res = app
+        .get("/api/v1/admin/merchants?status=open")
+        .bearer(&operator.access)
+        .send()
+        .await;
+    assert_eq!(res.fields(), ["status"]);
+}
