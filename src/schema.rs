@@ -1,6 +1,18 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    account_tokens (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        purpose -> Text,
+        token_hash -> Bytea,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     addresses (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -115,6 +127,17 @@ diesel::table! {
         name_en -> Text,
         requires_food_permit -> Bool,
         sort_order -> Int4,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        kind -> Text,
+        version -> Text,
+        granted -> Bool,
+        at -> Timestamptz,
     }
 }
 
@@ -329,6 +352,7 @@ diesel::table! {
         body_text -> Text,
         created_at -> Timestamptz,
         sent_at -> Nullable<Timestamptz>,
+        user_id -> Nullable<Uuid>,
     }
 }
 
@@ -508,6 +532,8 @@ diesel::table! {
         platform_role -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        email_verified_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -533,6 +559,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(addresses -> users (user_id));
 diesel::joinable!(appeals -> moderation_decisions (decision_id));
 diesel::joinable!(audit_log -> users (actor_id));
@@ -546,6 +573,7 @@ diesel::joinable!(bookings -> workers (worker_id));
 diesel::joinable!(schedule_exceptions -> workers (worker_id));
 diesel::joinable!(seatings -> services (service_id));
 diesel::joinable!(worker_schedules -> workers (worker_id));
+diesel::joinable!(consents -> users (user_id));
 diesel::joinable!(credit_penalties -> merchants (merchant_id));
 diesel::joinable!(handoff_proofs -> orders (order_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
@@ -569,6 +597,7 @@ diesel::joinable!(order_settings -> merchants (merchant_id));
 diesel::joinable!(orders -> merchants (merchant_id));
 diesel::joinable!(orders -> users (consumer_id));
 diesel::joinable!(orders -> workers (courier_id));
+diesel::joinable!(outbox_emails -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(refunds -> orders (order_id));
 diesel::joinable!(review_helpful_votes -> reviews (review_id));
@@ -580,6 +609,7 @@ diesel::joinable!(reviews -> users (author_id));
 diesel::joinable!(safety_checks -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    account_tokens,
     addresses,
     appeals,
     audit_log,
@@ -587,6 +617,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     booking_settings,
     bookings,
     categories,
+    consents,
     credit_penalties,
     handoff_proofs,
     idempotency_keys,

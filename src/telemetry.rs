@@ -4,12 +4,21 @@
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::{fmt, EnvFilter};
 
-/// Installs the global subscriber (once; later calls are ignored).
+/// Installs the global subscriber writing to stdout (once; later calls are ignored).
 pub fn init(json: bool) {
+    init_with_writer(json, std::io::stdout);
+}
+
+/// Installs the global subscriber writing to `writer` (tests capture the log this way).
+pub fn init_with_writer<W>(json: bool, writer: W)
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn,r2d2=warn"));
     // Request spans (tracing-actix-web) are logged when they close, with status and latency.
     let builder = fmt()
+        .with_writer(writer)
         .with_env_filter(filter)
         .with_target(false)
         .with_span_events(FmtSpan::CLOSE);

@@ -1,9 +1,14 @@
-//! Accounts: users, registration, the caller's own profile and address book. Owns the `users`
-//! and `addresses` tables.
+//! Accounts: users, registration, the caller's own profile and address book, consent, email
+//! verification and password reset, export and deletion. Owns the `users`, `addresses`,
+//! `consents` and `account_tokens` tables.
 
 pub mod addresses;
+pub mod admin;
+pub mod consent;
 mod emails;
+pub mod erasure;
 pub mod models;
+pub mod recovery;
 pub mod routes;
 pub mod rules;
 
@@ -16,21 +21,33 @@ use diesel::PgConnection;
 use crate::error::{AppError, AppResult};
 use crate::http::Endpoint;
 
-/// Mounts `/auth/register`, `/me`, `/me/password` and `/me/addresses`.
+/// Mounts registration, the caller's own profile, addresses, consents, export and deletion,
+/// email verification and password reset, and the operators' audited read of a user.
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.service(Endpoint::new("/auth/register").post(routes::register))
+        .service(Endpoint::new("/auth/verify-email").post(recovery::verify_email))
+        .service(Endpoint::new("/auth/password-reset").post(recovery::request_reset))
+        .service(Endpoint::new("/auth/password-reset/confirm").post(recovery::confirm_reset))
         .service(
             Endpoint::new("/me")
                 .get(routes::get_me)
-                .patch(routes::update_me),
+                .patch(routes::update_me)
+                .delete(erasure::delete_me),
         )
         .service(Endpoint::new("/me/password").post(routes::change_password))
+        .service(Endpoint::new("/me/export").get(erasure::export))
+        .service(
+            Endpoint::new("/me/consents")
+                .get(consent::get_consents)
+                .put(consent::put_consents),
+        )
         .service(
             Endpoint::new("/me/addresses")
                 .get(addresses::list_addresses)
                 .post(addresses::add_address),
         )
-        .service(Endpoint::new("/me/addresses/{id}").delete(addresses::delete_address));
+        .service(Endpoint::new("/me/addresses/{id}").delete(addresses::delete_address))
+        .service(Endpoint::new("/admin/users/{id}").get(admin::read_user));
 }
 
 /// Inserts an account; an email already registered is 409 `email_taken`.

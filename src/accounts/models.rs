@@ -18,6 +18,8 @@ pub struct User {
     pub platform_role: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -39,6 +41,7 @@ pub struct UserChanges {
     pub phone: Option<Option<String>>,
     pub password_hash: Option<String>,
     pub platform_role: Option<String>,
+    pub email_verified_at: Option<Option<DateTime<Utc>>>,
     pub updated_at: Option<DateTime<Utc>>,
 }
 

@@ -24,6 +24,7 @@ pub struct UserResponse {
     pub display_name: String,
     pub phone: Option<String>,
     pub platform_role: PlatformRole,
+    pub email_verified: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -35,6 +36,7 @@ impl From<User> for UserResponse {
             email: u.email,
             display_name: u.display_name,
             phone: u.phone,
+            email_verified: u.email_verified_at.is_some(),
             created_at: u.created_at,
         }
     }
@@ -52,6 +54,12 @@ pub struct RegisterRequest {
     /// Mainland mobile number.
     #[schema(example = "13812345678")]
     pub phone: Option<String>,
+    /// Accepts the terms and the privacy policy (their current versions); required.
+    #[serde(default)]
+    pub accept_terms: bool,
+    /// Optional: marketing email. Nothing depends on it; withdraw any time.
+    #[serde(default)]
+    pub marketing_emails: bool,
 }
 
 /// Creates a consumer account, signs it in and sends a welcome email.
@@ -69,6 +77,14 @@ pub async fn register(
     let password = fields.check(NewPassword::parse("password", req.password));
     let name = fields.check(DisplayName::parse("display_name", &req.display_name));
     let phone = req.phone.map(|p| fields.check(Phone::parse("phone", &p)));
+    if !req.accept_terms {
+        let refusal = crate::error::FieldError::new(
+            "accept_terms",
+            "the terms and privacy policy must be accepted",
+        );
+        fields.check::<()>(Err(refusal));
+    }
+    let marketing = req.marketing_emails;
     fields
         .finish()
         .map_err(|e| AppError::Validation("validation_failed", e))?;
@@ -94,7 +110,28 @@ pub async fn register(
                 platform_role: PlatformRole::Consumer.as_str(),
             },
         )?;
-        outbox::enqueue(conn, &super::emails::welcome(&user, &app_url))?;
+        super::consent::record(conn, user.id, "terms", super::consent::TERMS_VERSION, true)?;
+        super::consent::record(
+            conn,
+            user.id,
+            "privacy_policy",
+            super::consent::PRIVACY_VERSION,
+            true,
+        )?;
+        super::consent::record(
+            conn,
+            user.id,
+            "marketing_email",
+            super::consent::MARKETING_VERSION,
+            marketing,
+        )?;
+        let token = super::recovery::issue(
+            conn,
+            user.id,
+            super::recovery::VERIFY,
+            chrono::Duration::hours(48),
+        )?;
+        outbox::enqueue(conn, &super::emails::welcome(&user, &app_url, &token))?;
         session::start(conn, &keys, ttl, user)
     })
     .await?;

@@ -11,7 +11,7 @@ mod tokens;
 pub use identity::{Identity, PlatformRole};
 pub use password::Passwords;
 pub use routes::TokenResponse;
-pub use tokens::{hash_refresh_token, Claims, JwtKeys};
+pub use tokens::{hash_opaque_token, new_opaque_token, Claims, JwtKeys};
 
 use crate::http::Endpoint;
 

@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult};
 
 use super::identity::PlatformRole;
 use super::models::{self, NewRefreshToken};
-use super::tokens::{hash_refresh_token, new_refresh_token, JwtKeys};
+use super::tokens::{hash_opaque_token, new_opaque_token, JwtKeys};
 
 /// The tokens handed to a client that signed in.
 #[derive(Debug)]
@@ -28,7 +28,7 @@ fn issue(
     family_id: Uuid,
     user: User,
 ) -> AppResult<Session> {
-    let refresh_token = new_refresh_token();
+    let refresh_token = new_opaque_token();
     let ttl = chrono::Duration::from_std(refresh_ttl).map_err(AppError::internal)?;
     models::insert(
         conn,
@@ -36,7 +36,7 @@ fn issue(
             id: Uuid::now_v7(),
             family_id,
             user_id: user.id,
-            token_hash: &hash_refresh_token(&refresh_token),
+            token_hash: &hash_opaque_token(&refresh_token),
             expires_at: Utc::now() + ttl,
         },
     )?;
@@ -78,7 +78,7 @@ pub fn rotate(
     refresh_ttl: std::time::Duration,
     presented: &str,
 ) -> AppResult<Rotation> {
-    let hash = hash_refresh_token(presented);
+    let hash = hash_opaque_token(presented);
     if let Some(token) = models::spend(conn, &hash)? {
         let user = accounts::find(conn, token.user_id)?;
         return issue(conn, keys, refresh_ttl, token.family_id, user)
@@ -96,7 +96,7 @@ pub fn rotate(
 
 /// Ends the session a refresh token belongs to. Unknown tokens are ignored (logout is idempotent).
 pub fn end(conn: &mut PgConnection, presented: &str) -> AppResult<()> {
-    if let Some(token) = models::find_by_hash(conn, &hash_refresh_token(presented))? {
+    if let Some(token) = models::find_by_hash(conn, &hash_opaque_token(presented))? {
         models::revoke_family(conn, token.family_id)?;
     }
     Ok(())

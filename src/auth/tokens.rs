@@ -90,15 +90,15 @@ impl JwtKeys {
     }
 }
 
-/// A new opaque refresh token: 32 random bytes, base64url.
-pub fn new_refresh_token() -> String {
+/// A new opaque token (refresh, email verification, password reset): 32 random bytes, base64url.
+pub fn new_opaque_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// SHA-256 of a refresh token: only this is stored.
-pub fn hash_refresh_token(token: &str) -> Vec<u8> {
+/// SHA-256 of an opaque token: only this is stored.
+pub fn hash_opaque_token(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
@@ -133,9 +133,9 @@ mod tests {
 
     #[test]
     fn refresh_tokens_are_random_and_hashed() {
-        let (a, b) = (new_refresh_token(), new_refresh_token());
+        let (a, b) = (new_opaque_token(), new_opaque_token());
         assert_ne!(a, b);
-        assert_eq!(hash_refresh_token(&a).len(), 32);
-        assert_eq!(hash_refresh_token(&a), hash_refresh_token(&a));
+        assert_eq!(hash_opaque_token(&a).len(), 32);
+        assert_eq!(hash_opaque_token(&a), hash_opaque_token(&a));
     }
 }

@@ -48,11 +48,14 @@ use crate::{
         reviews::routes::reply, reviews::routes::report, reviews::routes::helpful,
         moderation::decisions::appeal, moderation::decisions::queue, moderation::decisions::decide,
         moderation::decisions::decide_appeal, credit::get_credit, credit::add_penalty,
+        accounts::consent::get_consents, accounts::consent::put_consents, accounts::erasure::export,
+        accounts::erasure::delete_me, accounts::recovery::verify_email, accounts::recovery::request_reset,
+        accounts::recovery::confirm_reset, accounts::admin::read_user,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
     tags((name = "health"), (name = "auth"), (name = "accounts"), (name = "merchants"), (name = "catalog"),
-        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "admin"), (name = "moderation")),
+        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation")),
 )]
 pub struct ApiDoc;
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
-use crate::schema::outbox_emails;
+use crate::schema::{outbox_emails, users};
 
 use super::mailer::Mailer;
 use super::models;
@@ -54,6 +54,11 @@ pub fn enqueue(conn: &mut PgConnection, email: &Email) -> QueryResult<Uuid> {
             outbox_emails::recipient.eq(&email.recipient),
             outbox_emails::subject.eq(&email.subject),
             outbox_emails::body_text.eq(&email.body_text),
+            // Whose mail it is, so that erasing the account erases it too.
+            outbox_emails::user_id.eq(users::table
+                .filter(users::email.eq(&email.recipient))
+                .select(users::id)
+                .single_value()),
         ))
         .execute(conn)?;
     models::enqueue(

@@ -10,7 +10,7 @@ async fn registering_signs_in_and_queues_a_welcome_email() {
     let app = TestApp::spawn().await;
     let res = app
         .post("/api/v1/auth/register")
-        .json(json!({"email": " Li.Wei@Example.CN ", "password": "correct horse", "display_name": " 李伟 ", "phone": "+86 138 1234 5678"}))
+        .json(json!({"email": " Li.Wei@Example.CN ", "password": "correct horse", "display_name": " 李伟 ", "phone": "+86 138 1234 5678", "accept_terms": true}))
         .send()
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
@@ -46,7 +46,7 @@ async fn an_email_registers_once_whatever_its_case() {
     let user = app.consumer().await;
     let res = app
         .post("/api/v1/auth/register")
-        .json(json!({"email": user.email.to_uppercase(), "password": "another password", "display_name": "x"}))
+        .json(json!({"email": user.email.to_uppercase(), "password": "another password", "display_name": "x", "accept_terms": true}))
         .send()
         .await;
     res.assert_problem(StatusCode::CONFLICT, "email_taken");
@@ -63,7 +63,10 @@ async fn invalid_registration_names_every_bad_field_and_writes_nothing() {
         .send()
         .await;
     res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_eq!(res.fields(), ["email", "password", "display_name", "phone"]);
+    assert_eq!(
+        res.fields(),
+        ["email", "password", "display_name", "phone", "accept_terms"]
+    );
     assert_eq!(app.count("users"), 0);
     assert_eq!(app.count("jobs"), 0);
 }

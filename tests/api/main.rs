@@ -14,5 +14,6 @@ mod merchants;
 mod orders;
 mod outage;
 mod plumbing;
+mod privacy;
 mod reviews;
 mod seed;

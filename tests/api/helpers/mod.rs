@@ -120,7 +120,7 @@ impl TestApp {
         let password = "correct horse battery".to_owned();
         let res = self
             .post("/api/v1/auth/register")
-            .json(json!({"email": email, "password": password, "display_name": "王小明"}))
+            .json(json!({"email": email, "password": password, "display_name": "王小明", "accept_terms": true}))
             .send()
             .await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
