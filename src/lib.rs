@@ -10,6 +10,7 @@ pub mod config;
 pub mod credit;
 pub mod db;
 pub mod error;
+pub mod history;
 pub mod http;
 pub mod jobs;
 pub mod merchants;

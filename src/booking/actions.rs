@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::{Identity, PlatformRole};
+use crate::auth::Identity;
 use crate::catalog::rules::Fulfilment;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
@@ -25,25 +25,18 @@ use super::views::BookingResponse;
 
 /// How the caller relates to a booking; 404 when not at all.
 pub fn relations(conn: &mut PgConnection, id: &Identity, b: &Booking) -> AppResult<Vec<Actor>> {
-    let mut out = Vec::new();
-    if b.consumer_id == id.user_id {
-        out.push(Actor::Consumer);
-    }
-    if access::role_of(conn, b.merchant_id, id.user_id)?.is_some() {
-        out.push(Actor::Merchant);
-    }
-    if let Some(worker) = b.worker_id {
-        if models::worker_ids_of_user(conn, id.user_id)?.contains(&worker) {
-            out.push(Actor::Worker);
-        }
-    }
-    if id.role == PlatformRole::Operator {
-        out.push(Actor::Operator);
-    }
-    if out.is_empty() {
-        return Err(AppError::NotFound);
-    }
-    Ok(out)
+    let p = access::parties(conn, id, b.consumer_id, b.merchant_id, b.worker_id)?;
+    let roles = [
+        (p.consumer, Actor::Consumer),
+        (p.member, Actor::Merchant),
+        (p.worker, Actor::Worker),
+        (p.operator, Actor::Operator),
+    ];
+    Ok(roles
+        .into_iter()
+        .filter(|(is, _)| *is)
+        .map(|(_, actor)| actor)
+        .collect())
 }
 
 fn forbidden(action: BookingAction) -> AppError {

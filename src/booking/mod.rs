@@ -19,10 +19,11 @@ use uuid::Uuid;
 
 use crate::accounts;
 use crate::error::AppResult;
+use crate::history;
 use crate::http::Endpoint;
 use crate::jobs::outbox;
 
-use models::{Booking, Event};
+use models::Booking;
 use rules::Actor;
 
 /// Mounts the booking routes.
@@ -67,10 +68,11 @@ pub fn record_change(
     reason: Option<&str>,
     tz: chrono_tz::Tz,
 ) -> AppResult<()> {
-    models::record_event(
+    history::record(
         conn,
-        Event {
-            booking_id: booking.id,
+        history::Of::Booking,
+        history::Change {
+            subject_id: booking.id,
             from,
             to: &booking.status,
             action,

@@ -9,8 +9,7 @@ use uuid::Uuid;
 
 use super::slots::Span;
 use crate::schema::{
-    booking_events, booking_settings, bookings, schedule_exceptions, seatings, worker_schedules,
-    workers,
+    booking_settings, bookings, schedule_exceptions, seatings, worker_schedules, workers,
 };
 
 /// A merchant's booking rules (defaults apply until the merchant saves its own).
@@ -269,53 +268,6 @@ pub fn save(conn: &mut PgConnection, from: &Booking, to: &Booking) -> QueryResul
     .optional()
 }
 
-/// One line of a booking's history.
-#[derive(Debug)]
-pub struct Event<'a> {
-    pub booking_id: Uuid,
-    pub from: Option<&'a str>,
-    pub to: &'a str,
-    pub action: &'a str,
-    pub actor_id: Option<Uuid>,
-    pub actor_role: &'a str,
-    pub reason: Option<&'a str>,
-}
-
-pub fn record_event(conn: &mut PgConnection, e: Event<'_>) -> QueryResult<()> {
-    diesel::insert_into(booking_events::table)
-        .values((
-            booking_events::id.eq(Uuid::now_v7()),
-            booking_events::booking_id.eq(e.booking_id),
-            booking_events::from_status.eq(e.from),
-            booking_events::to_status.eq(e.to),
-            booking_events::action.eq(e.action),
-            booking_events::actor_id.eq(e.actor_id),
-            booking_events::actor_role.eq(e.actor_role),
-            booking_events::reason.eq(e.reason),
-        ))
-        .execute(conn)
-        .map(drop)
-}
-
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = booking_events, check_for_backend(diesel::pg::Pg))]
-pub struct EventRow {
-    pub from_status: Option<String>,
-    pub to_status: String,
-    pub action: String,
-    pub actor_role: String,
-    pub reason: Option<String>,
-    pub at: DateTime<Utc>,
-}
-
-pub fn events(conn: &mut PgConnection, booking_id: Uuid) -> QueryResult<Vec<EventRow>> {
-    booking_events::table
-        .filter(booking_events::booking_id.eq(booking_id))
-        .select(EventRow::as_select())
-        .order((booking_events::at, booking_events::id))
-        .load(conn)
-}
-
 /// Takes `seats` at a seating if they are free; `false` when it is full. The counter row's lock
 /// serializes concurrent takers, so the capacity can never be exceeded.
 pub fn take_seats(
@@ -445,14 +397,6 @@ pub fn list(
         q.order((bookings::starts_at.asc(), bookings::id.asc()))
             .load(conn)
     }
-}
-
-/// The worker rows of an account (a worker may sign in to see their assignments).
-pub fn worker_ids_of_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<Uuid>> {
-    workers::table
-        .filter(workers::user_id.eq(user_id))
-        .select(workers::id)
-        .load(conn)
 }
 
 pub fn worker_name(conn: &mut PgConnection, worker_id: Uuid) -> QueryResult<String> {

@@ -1,7 +1,7 @@
 //! Reading bookings: a consumer's own, one booking, a merchant's, and a worker's assignments.
 
 use actix_web::web;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -9,7 +9,8 @@ use uuid::Uuid;
 use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
-use crate::http::pagination::TimeCursor;
+use crate::history;
+use crate::http::pagination;
 use crate::http::Query;
 use crate::http::{Page, PageParams};
 use crate::merchants::{self, access, MemberRole};
@@ -28,11 +29,6 @@ pub struct MyBookingsQuery {
     pub cursor: Option<String>,
 }
 
-fn page_of(limit: Option<i64>, cursor: Option<String>) -> AppResult<(i64, Option<TimeCursor>)> {
-    let page = PageParams { limit, cursor };
-    Ok((page.limit()?, page.cursor()?))
-}
-
 /// The caller's bookings, latest start first.
 #[utoipa::path(get, path = "/api/v1/bookings", tag = "booking", security(("bearer" = [])),
     params(MyBookingsQuery),
@@ -43,7 +39,7 @@ pub async fn my_bookings(
     query: Query<MyBookingsQuery>,
 ) -> AppResult<web::Json<Page<BookingResponse>>> {
     let q = query.into_inner();
-    let (limit, after) = page_of(q.limit, q.cursor)?;
+    let (limit, after) = pagination::parse(q.limit, q.cursor)?;
     let filter = ListFilter {
         consumer_id: Some(id.user_id),
         status: q.status.map(|s| s.as_str().to_owned()),
@@ -66,17 +62,7 @@ pub async fn my_bookings(
 pub struct BookingDetail {
     #[serde(flatten)]
     pub booking: BookingResponse,
-    pub events: Vec<BookingEvent>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BookingEvent {
-    pub from: Option<String>,
-    pub to: String,
-    pub action: String,
-    pub actor_role: String,
-    pub reason: Option<String>,
-    pub at: DateTime<Utc>,
+    pub events: Vec<history::Entry>,
 }
 
 #[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "booking", security(("bearer" = [])),
@@ -91,17 +77,7 @@ pub async fn get_booking(
     let detail = db::run(&state.pool, move |conn| {
         let booking = models::find(conn, booking_id)?;
         let viewer = relations(conn, &id, &booking)?[0];
-        let events = models::events(conn, booking_id)?
-            .into_iter()
-            .map(|e| BookingEvent {
-                from: e.from_status,
-                to: e.to_status,
-                action: e.action,
-                actor_role: e.actor_role,
-                reason: e.reason,
-                at: e.at,
-            })
-            .collect();
+        let events = history::list(conn, history::Of::Booking, booking_id)?;
         Ok(BookingDetail {
             booking: BookingResponse::new(booking, viewer),
             events,
@@ -134,7 +110,7 @@ pub async fn merchant_bookings(
 ) -> AppResult<web::Json<Page<BookingResponse>>> {
     let merchant_id = path.into_inner();
     let q = query.into_inner();
-    let (limit, after) = page_of(q.limit, q.cursor)?;
+    let (limit, after) = pagination::parse(q.limit, q.cursor)?;
     let rows = db::run(&state.pool, move |conn| {
         access::require(conn, merchant_id, id.user_id, MemberRole::Staff)?;
         let (from, to) = match q.date {
@@ -180,7 +156,7 @@ pub async fn my_assignments(
     query: Query<PageParams>,
 ) -> AppResult<web::Json<Page<BookingResponse>>> {
     let q = query.into_inner();
-    let (limit, after) = page_of(q.limit, q.cursor)?;
+    let (limit, after) = pagination::parse(q.limit, q.cursor)?;
     let filter = ListFilter {
         worker_user_id: Some(id.user_id),
         ..Default::default()

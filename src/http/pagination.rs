@@ -25,6 +25,15 @@ pub struct PageParams {
     pub cursor: Option<String>,
 }
 
+/// Checks `?limit=&cursor=` given as separate fields of a query struct.
+pub fn parse<C: DeserializeOwned>(
+    limit: Option<i64>,
+    cursor: Option<String>,
+) -> AppResult<(i64, Option<C>)> {
+    let page = PageParams { limit, cursor };
+    Ok((page.limit()?, page.cursor()?))
+}
+
 impl PageParams {
     /// The page size, checked.
     pub fn limit(&self) -> AppResult<i64> {

@@ -63,3 +63,37 @@ pub fn require(
     }
     Ok(role)
 }
+
+/// How a caller stands to a consumer's booking or order at a merchant, possibly assigned to one
+/// of its workers. Shared by bookings and orders, which map it onto their own actors.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Parties {
+    pub consumer: bool,
+    pub member: bool,
+    /// The assigned worker (or courier), signed in with their own account.
+    pub worker: bool,
+    pub operator: bool,
+}
+
+/// The caller's standing; 404 when they have none (a stranger learns nothing).
+pub fn parties(
+    conn: &mut PgConnection,
+    id: &crate::auth::Identity,
+    consumer_id: Uuid,
+    merchant_id: Uuid,
+    worker_id: Option<Uuid>,
+) -> AppResult<Parties> {
+    let parties = Parties {
+        consumer: consumer_id == id.user_id,
+        member: role_of(conn, merchant_id, id.user_id)?.is_some(),
+        worker: match worker_id {
+            Some(w) => models::worker_ids_of_user(conn, id.user_id)?.contains(&w),
+            None => false,
+        },
+        operator: id.role == crate::auth::PlatformRole::Operator,
+    };
+    if !(parties.consumer || parties.member || parties.worker || parties.operator) {
+        return Err(AppError::NotFound);
+    }
+    Ok(parties)
+}

@@ -372,3 +372,11 @@ pub fn refresh_rating(conn: &mut PgConnection, merchant_id: Uuid) -> QueryResult
     .bind::<diesel::sql_types::Uuid, _>(merchant_id)
     .execute(conn)
 }
+
+/// The worker rows linked to an account (a worker signs in to see their assignments).
+pub fn worker_ids_of_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<Uuid>> {
+    workers::table
+        .filter(workers::user_id.eq(user_id))
+        .select(workers::id)
+        .load(conn)
+}

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::{Identity, PlatformRole};
+use crate::auth::Identity;
 use crate::booking::create::distance_m;
 use crate::db;
 use crate::error::{AppError, AppResult, FieldError, Problem};
@@ -27,25 +27,18 @@ pub const MAX_PIN_ATTEMPTS: i32 = 5;
 
 /// How the caller relates to an order; 404 when not at all.
 pub fn relations(conn: &mut PgConnection, id: &Identity, o: &Order) -> AppResult<Vec<Actor>> {
-    let mut out = Vec::new();
-    if o.consumer_id == id.user_id {
-        out.push(Actor::Consumer);
-    }
-    if access::role_of(conn, o.merchant_id, id.user_id)?.is_some() {
-        out.push(Actor::Merchant);
-    }
-    if let Some(courier) = o.courier_id {
-        if crate::booking::models::worker_ids_of_user(conn, id.user_id)?.contains(&courier) {
-            out.push(Actor::Courier);
-        }
-    }
-    if id.role == PlatformRole::Operator {
-        out.push(Actor::Operator);
-    }
-    if out.is_empty() {
-        return Err(AppError::NotFound);
-    }
-    Ok(out)
+    let p = access::parties(conn, id, o.consumer_id, o.merchant_id, o.courier_id)?;
+    let roles = [
+        (p.consumer, Actor::Consumer),
+        (p.member, Actor::Merchant),
+        (p.worker, Actor::Courier),
+        (p.operator, Actor::Operator),
+    ];
+    Ok(roles
+        .into_iter()
+        .filter(|(is, _)| *is)
+        .map(|(_, actor)| actor)
+        .collect())
 }
 
 fn forbidden(action: OrderAction) -> AppError {

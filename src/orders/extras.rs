@@ -69,10 +69,11 @@ pub async fn assign_courier(
         let saved = models::save(conn, &current, &next)?.ok_or_else(|| {
             AppError::Conflict("invalid_transition", "The order changed meanwhile.".into())
         })?;
-        models::record_event(
+        crate::history::record(
             conn,
-            models::Event {
-                order_id,
+            crate::history::Of::Order,
+            crate::history::Change {
+                subject_id: order_id,
                 from: Some(&current.status),
                 to: &saved.status,
                 action: "assign_courier",

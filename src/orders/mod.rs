@@ -17,10 +17,11 @@ use uuid::Uuid;
 
 use crate::accounts;
 use crate::error::AppResult;
+use crate::history;
 use crate::http::Endpoint;
 use crate::jobs::outbox::{self, Email};
 
-use models::{Event, Order};
+use models::Order;
 use rules::Actor;
 
 /// Mounts the order routes.
@@ -69,10 +70,11 @@ pub fn record_change(
     actor_id: Option<Uuid>,
     reason: Option<&str>,
 ) -> AppResult<()> {
-    models::record_event(
+    history::record(
         conn,
-        Event {
-            order_id: order.id,
+        history::Of::Order,
+        history::Change {
+            subject_id: order.id,
             from,
             to: &order.status,
             action,

@@ -9,8 +9,7 @@ use uuid::Uuid;
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::TimeCursor;
 use crate::schema::{
-    handoff_proofs, order_events, order_items, order_settings, orders, refunds, safety_checks,
-    workers,
+    handoff_proofs, order_items, order_settings, orders, refunds, safety_checks, workers,
 };
 
 /// A merchant's ordering rules (defaults until it saves its own).
@@ -305,52 +304,6 @@ pub fn refunds_of(conn: &mut PgConnection, order_id: Uuid) -> QueryResult<Vec<Re
         .filter(refunds::order_id.eq(order_id))
         .select(Refund::as_select())
         .order(refunds::created_at)
-        .load(conn)
-}
-
-/// One line of an order's history.
-pub struct Event<'a> {
-    pub order_id: Uuid,
-    pub from: Option<&'a str>,
-    pub to: &'a str,
-    pub action: &'a str,
-    pub actor_id: Option<Uuid>,
-    pub actor_role: &'a str,
-    pub reason: Option<&'a str>,
-}
-
-pub fn record_event(conn: &mut PgConnection, e: Event<'_>) -> QueryResult<()> {
-    diesel::insert_into(order_events::table)
-        .values((
-            order_events::id.eq(Uuid::now_v7()),
-            order_events::order_id.eq(e.order_id),
-            order_events::from_status.eq(e.from),
-            order_events::to_status.eq(e.to),
-            order_events::action.eq(e.action),
-            order_events::actor_id.eq(e.actor_id),
-            order_events::actor_role.eq(e.actor_role),
-            order_events::reason.eq(e.reason),
-        ))
-        .execute(conn)
-        .map(drop)
-}
-
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = order_events, check_for_backend(diesel::pg::Pg))]
-pub struct EventRow {
-    pub from_status: Option<String>,
-    pub to_status: String,
-    pub action: String,
-    pub actor_role: String,
-    pub reason: Option<String>,
-    pub at: DateTime<Utc>,
-}
-
-pub fn events(conn: &mut PgConnection, order_id: Uuid) -> QueryResult<Vec<EventRow>> {
-    order_events::table
-        .filter(order_events::order_id.eq(order_id))
-        .select(EventRow::as_select())
-        .order((order_events::at, order_events::id))
         .load(conn)
 }
 

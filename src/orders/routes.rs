@@ -11,9 +11,9 @@ use uuid::Uuid;
 use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppResult, Problem};
-use crate::http::pagination::TimeCursor;
+use crate::http::pagination::{self, TimeCursor};
+use crate::http::Page;
 use crate::http::Query;
-use crate::http::{Page, PageParams};
 use crate::merchants::{access, MemberRole};
 use crate::AppState;
 
@@ -63,11 +63,6 @@ pub struct OrdersQuery {
     pub cursor: Option<String>,
 }
 
-fn paging(limit: Option<i64>, cursor: Option<String>) -> AppResult<(i64, Option<TimeCursor>)> {
-    let p = PageParams { limit, cursor };
-    Ok((p.limit()?, p.cursor()?))
-}
-
 /// The caller's orders, newest first.
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])), params(OrdersQuery),
     responses((status = 200, body = Page<OrderResponse>), (status = 401, body = Problem)))]
@@ -77,7 +72,7 @@ pub async fn my_orders(
     q: Query<OrdersQuery>,
 ) -> AppResult<web::Json<Page<OrderResponse>>> {
     let q = q.into_inner();
-    let (limit, after) = paging(q.limit, q.cursor)?;
+    let (limit, after) = pagination::parse::<TimeCursor>(q.limit, q.cursor)?;
     let filter = ListFilter {
         consumer_id: Some(id.user_id),
         status: q.status.map(|s| s.as_str().to_owned()),
@@ -96,7 +91,7 @@ pub async fn my_orders(
 pub struct OrderDetail {
     #[serde(flatten)]
     pub order: OrderResponse,
-    pub events: Vec<crate::booking::routes::BookingEvent>,
+    pub events: Vec<crate::history::Entry>,
 }
 
 /// One order, for its consumer, the merchant's members, the assigned courier and operators.
@@ -112,17 +107,7 @@ pub async fn get_order(
     let detail = db::run(&state.pool, move |conn| {
         let order = models::find(conn, order_id)?;
         let viewer = relations(conn, &id, &order)?[0];
-        let events = models::events(conn, order_id)?
-            .into_iter()
-            .map(|e| crate::booking::routes::BookingEvent {
-                from: e.from_status,
-                to: e.to_status,
-                action: e.action,
-                actor_role: e.actor_role,
-                reason: e.reason,
-                at: e.at,
-            })
-            .collect();
+        let events = crate::history::list(conn, crate::history::Of::Order, order_id)?;
         Ok(OrderDetail {
             order: detail(conn, order, viewer)?,
             events,
@@ -144,7 +129,7 @@ pub async fn merchant_orders(
 ) -> AppResult<web::Json<Page<OrderResponse>>> {
     let merchant_id = path.into_inner();
     let q = q.into_inner();
-    let (limit, after) = paging(q.limit, q.cursor)?;
+    let (limit, after) = pagination::parse::<TimeCursor>(q.limit, q.cursor)?;
     let filter = ListFilter {
         merchant_id: Some(merchant_id),
         status: q.status.map(|s| s.as_str().to_owned()),
@@ -168,7 +153,7 @@ pub async fn my_deliveries(
     q: Query<OrdersQuery>,
 ) -> AppResult<web::Json<Page<OrderResponse>>> {
     let q = q.into_inner();
-    let (limit, after) = paging(q.limit, q.cursor)?;
+    let (limit, after) = pagination::parse::<TimeCursor>(q.limit, q.cursor)?;
     let filter = ListFilter {
         courier_user_id: Some(id.user_id),
         status: q.status.map(|s| s.as_str().to_owned()),

@@ -1,0 +1,83 @@
+//! The append-only histories of bookings and orders (`booking_events`, `order_events`): one line
+//! per change, with who made it and why. Both tables have the same shape, so one piece of code
+//! writes and reads them; each stays owned by its feature, which alone calls these functions.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Which history.
+#[derive(Debug, Clone, Copy)]
+pub enum Of {
+    Booking,
+    Order,
+}
+
+impl Of {
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Of::Booking => ("booking_events", "booking_id"),
+            Of::Order => ("order_events", "order_id"),
+        }
+    }
+}
+
+/// One change to record.
+#[derive(Debug)]
+pub struct Change<'a> {
+    pub subject_id: Uuid,
+    pub from: Option<&'a str>,
+    pub to: &'a str,
+    pub action: &'a str,
+    pub actor_id: Option<Uuid>,
+    pub actor_role: &'a str,
+    pub reason: Option<&'a str>,
+}
+
+pub fn record(conn: &mut PgConnection, of: Of, c: Change<'_>) -> QueryResult<()> {
+    let (table, subject) = of.table();
+    diesel::sql_query(format!(
+        "INSERT INTO {table} (id, {subject}, from_status, to_status, action, actor_id, actor_role, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ))
+    .bind::<SqlUuid, _>(Uuid::now_v7())
+    .bind::<SqlUuid, _>(c.subject_id)
+    .bind::<Nullable<Text>, _>(c.from)
+    .bind::<Text, _>(c.to)
+    .bind::<Text, _>(c.action)
+    .bind::<Nullable<SqlUuid>, _>(c.actor_id)
+    .bind::<Text, _>(c.actor_role)
+    .bind::<Nullable<Text>, _>(c.reason)
+    .execute(conn)
+    .map(drop)
+}
+
+/// A recorded change, oldest first in a history.
+#[derive(Debug, QueryableByName, Serialize, ToSchema)]
+pub struct Entry {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub from: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub to: String,
+    #[diesel(sql_type = Text)]
+    pub action: String,
+    #[diesel(sql_type = Text)]
+    pub actor_role: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub reason: Option<String>,
+    #[diesel(sql_type = Timestamptz)]
+    pub at: DateTime<Utc>,
+}
+
+pub fn list(conn: &mut PgConnection, of: Of, subject_id: Uuid) -> QueryResult<Vec<Entry>> {
+    let (table, subject) = of.table();
+    diesel::sql_query(format!(
+        "SELECT from_status AS from, to_status AS to, action, actor_role, reason, at FROM {table} \
+         WHERE {subject} = $1 ORDER BY at, id"
+    ))
+    .bind::<SqlUuid, _>(subject_id)
+    .load(conn)
+}
