@@ -1,5 +1,6 @@
 //! Demo data for `lifemarket seed --demo`: one account of each role and approved merchants of
-//! every category in Chongqing, with workers and services. Idempotent: what exists is kept.
+//! every category in Chongqing, with workers (and their weekly schedules) and services.
+//! Idempotent: what exists is kept.
 
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
@@ -235,6 +236,12 @@ pub fn demo(conn: &mut PgConnection, passwords: &Passwords) -> AppResult<()> {
     Ok(())
 }
 
+/// Monday to Sunday, 09:00 to 18:00 local time.
+fn working_week() -> serde_json::Value {
+    let day = serde_json::json!([["09:00", "18:00"]]);
+    serde_json::json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day})
+}
+
 fn seed_merchant(
     conn: &mut PgConnection,
     owner: Uuid,
@@ -286,7 +293,8 @@ fn seed_merchant(
             active: Some(true),
             ..Default::default()
         };
-        merchants::models::insert_worker(conn, id, &worker)?;
+        let worker = merchants::models::insert_worker(conn, id, &worker)?;
+        crate::booking::models::replace_schedule(conn, worker.id, &working_week(), &[])?;
     }
     for (name, fulfilment, price, unit, duration, capacity) in demo.services {
         let input = ServiceInput {
