@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod decisions;
+pub mod queue;
 pub mod routes;
 
 use crate::http::Endpoint;
@@ -10,7 +11,7 @@ use crate::http::Endpoint;
 /// Mounts the audit log, the moderation queue and the decision routes.
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.service(Endpoint::new("/admin/audit-log").get(routes::list_audit_log))
-        .service(Endpoint::new("/admin/moderation/queue").get(decisions::queue))
+        .service(Endpoint::new("/admin/moderation/queue").get(queue::queue))
         .service(Endpoint::new("/admin/reviews/{id}/decision").post(decisions::decide))
         .service(Endpoint::new("/admin/appeals/{id}/decision").post(decisions::decide_appeal));
 }

@@ -2,6 +2,8 @@
 //! anti-fake rules that hold suspicious ones for moderation. Owns the `reviews`,
 //! `review_revisions`, `review_replies`, `review_reports` and `review_helpful_votes` tables.
 
+pub mod feedback;
+pub mod list;
 pub mod models;
 pub mod routes;
 pub mod rules;
@@ -13,9 +15,9 @@ use crate::http::Endpoint;
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.service(Endpoint::new("/reviews").post(routes::create_review))
         .service(Endpoint::new("/reviews/{id}").patch(routes::edit_review))
-        .service(Endpoint::new("/reviews/{id}/reply").post(routes::reply))
-        .service(Endpoint::new("/reviews/{id}/reports").post(routes::report))
-        .service(Endpoint::new("/reviews/{id}/helpful").post(routes::helpful))
+        .service(Endpoint::new("/reviews/{id}/reply").post(feedback::reply))
+        .service(Endpoint::new("/reviews/{id}/reports").post(feedback::report))
+        .service(Endpoint::new("/reviews/{id}/helpful").post(feedback::helpful))
         .service(Endpoint::new("/reviews/{id}/appeal").post(crate::moderation::decisions::appeal))
-        .service(Endpoint::new("/merchants/{id}/reviews").get(routes::list_reviews));
+        .service(Endpoint::new("/merchants/{id}/reviews").get(list::list_reviews));
 }

@@ -1,30 +1,26 @@
 //! Writing, listing, replying to, reporting and appealing reviews.
 
-use std::collections::HashMap;
-
 use actix_web::{http::StatusCode, web, HttpRequest};
 use chrono::Utc;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::PgConnection;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::accounts::rules::Fields;
-use crate::auth::{Identity, PlatformRole};
+use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::http::idempotency::{self, IdempotencyKey, Stored};
-use crate::http::pagination::TimeCursor;
-use crate::http::Query;
-use crate::http::{Json, Page, PageParams};
+use crate::http::Json;
 use crate::merchants::fields::text;
-use crate::merchants::{self, access, MemberRole};
+use crate::merchants::{self};
 use crate::AppState;
 
 use super::models::{self, Review};
 use super::rules;
-use super::views::{ReplyResponse, ReviewResponse};
+use super::views::ReviewResponse;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -61,7 +57,7 @@ pub fn refresh_merchant(conn: &mut PgConnection, merchant_id: Uuid) -> AppResult
     crate::credit::touch(conn, merchant_id)
 }
 
-fn author_name(conn: &mut PgConnection, id: Uuid) -> AppResult<String> {
+pub(super) fn author_name(conn: &mut PgConnection, id: Uuid) -> AppResult<String> {
     Ok(crate::accounts::find(conn, id)?.display_name)
 }
 
@@ -231,228 +227,4 @@ pub async fn edit_review(
     })
     .await?;
     Ok(web::Json(review))
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewSort {
-    Newest,
-    Helpful,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ReviewQuery {
-    pub sort: Option<ReviewSort>,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
-/// Published reviews only.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReviewSummary {
-    pub count: i64,
-    pub average: Option<f64>,
-    /// Reviews with 1, 2, 3, 4 and 5 stars.
-    pub distribution: [i64; 5],
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReviewPage {
-    pub summary: ReviewSummary,
-    pub items: Vec<ReviewResponse>,
-    pub next_cursor: Option<String>,
-}
-
-/// A merchant's reviews (newest or most helpful first) with its replies, and a summary.
-#[utoipa::path(get, path = "/api/v1/merchants/{id}/reviews", tag = "reviews", params(("id" = Uuid, Path), ReviewQuery),
-    responses((status = 200, body = ReviewPage), (status = 404, body = Problem)))]
-pub async fn list_reviews(
-    state: web::Data<AppState>,
-    path: web::Path<Uuid>,
-    q: Query<ReviewQuery>,
-) -> AppResult<web::Json<ReviewPage>> {
-    let merchant_id = path.into_inner();
-    let q = q.into_inner();
-    let helpful = matches!(q.sort, Some(ReviewSort::Helpful));
-    let page = PageParams {
-        limit: q.limit,
-        cursor: q.cursor,
-    };
-    let limit = page.limit()?;
-    let after = page.cursor::<(i32, TimeCursor)>()?;
-    let result = db::run(&state.pool, move |conn| {
-        let merchant = merchants::models::find(conn, merchant_id)?;
-        if merchant.status != "approved" {
-            return Err(AppError::NotFound);
-        }
-        let rows = models::list(conn, merchant_id, helpful, after, limit + 1)?;
-        let page = Page::from_rows(rows, limit, |(r, _)| {
-            (r.helpful_count, (r.created_at, r.id))
-        });
-        let ids: Vec<Uuid> = page.items.iter().map(|(r, _)| r.id).collect();
-        let mut replies: HashMap<Uuid, ReplyResponse> = models::replies(conn, &ids)?
-            .into_iter()
-            .map(|(id, body, updated_at)| (id, ReplyResponse { body, updated_at }))
-            .collect();
-        let distribution = models::distribution(conn, merchant_id)?;
-        Ok(ReviewPage {
-            summary: ReviewSummary {
-                count: distribution.iter().sum(),
-                average: merchant.rating_average.map(|a| (a * 10.0).round() / 10.0),
-                distribution,
-            },
-            items: page
-                .items
-                .into_iter()
-                .map(|(r, name)| {
-                    let reply = replies.remove(&r.id);
-                    ReviewResponse::new(r, &name, reply)
-                })
-                .collect(),
-            next_cursor: page.next_cursor,
-        })
-    })
-    .await?;
-    Ok(web::Json(result))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReplyRequest {
-    pub body: String,
-}
-
-/// The merchant's reply (owner or manager), one per review, editable.
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/reply", tag = "reviews", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), request_body = ReplyRequest,
-    responses((status = 200, body = ReviewResponse), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn reply(
-    id: Identity,
-    state: web::Data<AppState>,
-    path: web::Path<Uuid>,
-    body: Json<ReplyRequest>,
-) -> AppResult<web::Json<ReviewResponse>> {
-    let review_id = path.into_inner();
-    let reply = text("body", &body.into_inner().body, 1, 1000)
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
-    let review = db::tx(&state.pool, move |conn| {
-        let review = models::find(conn, review_id)?;
-        access::require(conn, review.merchant_id, id.user_id, MemberRole::Manager)?;
-        if !matches!(review.status.as_str(), "published" | "hidden") {
-            return Err(AppError::NotFound);
-        }
-        models::upsert_reply(conn, review_id, id.user_id, &reply)?;
-        let name = author_name(conn, review.author_id)?;
-        Ok(ReviewResponse::new(
-            review,
-            &name,
-            Some(ReplyResponse {
-                body: reply,
-                updated_at: Utc::now(),
-            }),
-        ))
-    })
-    .await?;
-    Ok(web::Json(review))
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportReason {
-    Spam,
-    Fake,
-    Offensive,
-    Privacy,
-    Irrelevant,
-    Extortion,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReportRequest {
-    pub reason: ReportReason,
-    pub note: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Acknowledged {
-    #[schema(example = "received")]
-    pub status: &'static str,
-}
-
-/// Reports a review once. It goes to the moderation queue; it is not hidden for being reported.
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/reports", tag = "reviews", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), request_body = ReportRequest,
-    responses((status = 201, body = Acknowledged), (status = 404, body = Problem), (status = 409, body = Problem, description = "already_reported")))]
-pub async fn report(
-    id: Identity,
-    state: web::Data<AppState>,
-    path: web::Path<Uuid>,
-    body: Json<ReportRequest>,
-) -> AppResult<(web::Json<Acknowledged>, StatusCode)> {
-    let review_id = path.into_inner();
-    let req = body.into_inner();
-    let note = req
-        .note
-        .map(|n| text("note", &n, 1, 500))
-        .transpose()
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
-    let reason = serde_json::to_value(req.reason)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    db::tx(&state.pool, move |conn| {
-        let review = models::find(conn, review_id)?;
-        if !matches!(review.status.as_str(), "published" | "hidden") {
-            return Err(AppError::NotFound);
-        }
-        if !models::report(conn, review_id, id.user_id, &reason, note.as_deref())? {
-            return Err(AppError::Conflict(
-                "already_reported",
-                "You already reported this review.".into(),
-            ));
-        }
-        Ok(())
-    })
-    .await?;
-    Ok((
-        web::Json(Acknowledged { status: "received" }),
-        StatusCode::CREATED,
-    ))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HelpfulResponse {
-    pub helpful_count: i32,
-}
-
-/// Marks a review helpful (once per person).
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/helpful", tag = "reviews", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), responses((status = 200, body = HelpfulResponse), (status = 404, body = Problem)))]
-pub async fn helpful(
-    id: Identity,
-    state: web::Data<AppState>,
-    path: web::Path<Uuid>,
-) -> AppResult<web::Json<HelpfulResponse>> {
-    let review_id = path.into_inner();
-    let count = db::tx(&state.pool, move |conn| {
-        let review = models::find(conn, review_id)?;
-        if review.status != "published" {
-            return Err(AppError::NotFound);
-        }
-        models::vote_helpful(conn, review_id, id.user_id)?;
-        Ok(models::find(conn, review_id)?.helpful_count)
-    })
-    .await?;
-    Ok(web::Json(HelpfulResponse {
-        helpful_count: count,
-    }))
-}
-
-/// Who may see a review's moderation state: its author, the merchant's members, operators.
-pub fn may_see(conn: &mut PgConnection, id: &Identity, review: &Review) -> AppResult<bool> {
-    Ok(review.author_id == id.user_id
-        || id.role == PlatformRole::Operator
-        || access::role_of(conn, review.merchant_id, id.user_id)?.is_some())
 }
