@@ -131,6 +131,12 @@ pub async fn add_address(
         .parse("", id.user_id)
         .map_err(|e| AppError::Validation("validation_failed", e))?;
     let saved = db::tx(&state.pool, move |conn| {
+        // Serialises this user's concurrent additions, so the limit holds.
+        crate::schema::users::table
+            .find(id.user_id)
+            .select(crate::schema::users::id)
+            .for_update()
+            .first::<Uuid>(conn)?;
         let count: i64 = addresses::table
             .filter(addresses::user_id.eq(id.user_id))
             .count()

@@ -185,6 +185,7 @@ async fn act(
                 };
                 apply(conn, &current, action, actor, who, None, |b| {
                     b.worker_id = worker;
+                    b.respond_by = None;
                     Ok(())
                 })?
             }

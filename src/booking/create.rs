@@ -186,10 +186,11 @@ pub fn take_seats(
     seats: i32,
 ) -> AppResult<()> {
     let capacity = bookable.service.capacity.unwrap_or(1);
-    if !(1..=capacity).contains(&seats) {
+    // A party is at most 50 (the bookings table's limit), and at most the capacity.
+    if !(1..=capacity.min(50)).contains(&seats) {
         return Err(AppError::invalid(
             "party_size",
-            format!("must be 1 to {capacity}"),
+            format!("must be 1 to {}", capacity.min(50)),
         ));
     }
     let window = bookable.window(start, start + Duration::seconds(1), Utc::now());
@@ -239,6 +240,12 @@ fn create(
         BookingStatus::PendingConfirmation
     };
     let party_size = req.party_size.unwrap_or(1);
+    if bookable.fulfilment != Fulfilment::InStore && party_size != 1 {
+        return Err(AppError::invalid(
+            "party_size",
+            "applies to in-store reservations only",
+        ));
+    }
     let booking = Booking {
         id: Uuid::now_v7(),
         consumer_id: consumer,

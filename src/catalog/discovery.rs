@@ -37,7 +37,7 @@ const HEADLINE_SERVICES: i64 = 3;
 pub enum Sort {
     /// Nearest first (needs `lat` and `lng`; the default when they are given).
     Distance,
-    /// Best rated first (Bayesian: few reviews weigh less).
+    /// Best average rating first, then most reviewed.
     Rating,
     /// Highest credit score first (the default without a point).
     Credit,
@@ -112,9 +112,9 @@ struct Row {
     tier: String,
 }
 
-/// Where the previous page ended, for each order.
+/// Where the previous page ended, for each order (tagged: a cursor of one sort is refused by
+/// another).
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(untagged)]
 enum Cursor {
     Distance(f64, Uuid),
     Rating(f64, i32, Uuid),
@@ -316,6 +316,19 @@ pub async fn search(
     };
     let limit = page.limit()?;
     let after = page.cursor::<Cursor>()?;
+    let matches = matches!(
+        (&after, sort),
+        (None, _)
+            | (Some(Cursor::Distance(..)), Sort::Distance)
+            | (Some(Cursor::Rating(..)), Sort::Rating)
+            | (Some(Cursor::Credit(..)), Sort::Credit)
+    );
+    if !matches {
+        return Err(AppError::invalid(
+            "cursor",
+            "belongs to a list in another order",
+        ));
+    }
     let search = Search {
         point,
         category: query.category,

@@ -26,6 +26,8 @@ use rules::Breakdown;
 
 /// The job that recomputes one merchant's score.
 pub const RECOMPUTE: &str = "credit.recompute";
+/// The hourly job that recomputes the merchants whose penalties just expired.
+pub const SWEEP: &str = "credit.sweep";
 
 /// Mounts `/merchants/{id}/credit` and `/admin/merchants/{id}/penalties`.
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
@@ -59,6 +61,15 @@ pub fn run(conn: &mut PgConnection, payload: &serde_json::Value) -> AppResult<Ou
         .ok_or_else(|| AppError::internal("credit job without a merchant"))?;
     recompute(conn, merchant_id)?;
     Ok(Outcome::Done)
+}
+
+/// Asks for the recomputation of every merchant whose penalty expired in the last two hours (the
+/// sweep runs hourly, so each expiry is seen at least once); runs again in an hour.
+pub fn sweep(conn: &mut PgConnection) -> AppResult<Outcome> {
+    for merchant_id in models::penalties_expired_lately(conn)? {
+        touch(conn, merchant_id)?;
+    }
+    Ok(Outcome::RunAgainAt(Utc::now() + Duration::hours(1)))
 }
 
 /// A merchant's credit: the tier for everyone; the score and breakdown for its members and

@@ -94,6 +94,17 @@ pub fn stored(
         .optional()
 }
 
+/// Merchants with a penalty that expired in the last two hours.
+pub fn penalties_expired_lately(conn: &mut PgConnection) -> QueryResult<Vec<Uuid>> {
+    let now = Utc::now();
+    credit_penalties::table
+        .filter(credit_penalties::expires_at.le(now))
+        .filter(credit_penalties::expires_at.gt(now - chrono::Duration::hours(2)))
+        .select(credit_penalties::merchant_id)
+        .distinct()
+        .load(conn)
+}
+
 pub fn add_penalty(
     conn: &mut PgConnection,
     merchant_id: Uuid,

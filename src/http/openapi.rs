@@ -44,7 +44,7 @@ use crate::{
         orders::actions::decline_quote, orders::actions::process, orders::actions::send_back,
         orders::extras::assign_courier, orders::extras::add_safety_check, orders::extras::refund,
         orders::extras::get_settings, orders::extras::put_settings,
-        reviews::routes::create_review, reviews::routes::edit_review, reviews::list::list_reviews,
+        reviews::routes::create_review, reviews::routes::edit_review, reviews::routes::get_review, reviews::list::list_reviews,
         reviews::feedback::reply, reviews::feedback::report, reviews::feedback::helpful,
         moderation::decisions::appeal, moderation::queue::queue, moderation::decisions::decide,
         moderation::decisions::decide_appeal, credit::get_credit, credit::add_penalty,

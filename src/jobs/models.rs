@@ -64,7 +64,8 @@ pub fn claim_next(conn: &mut PgConnection) -> QueryResult<Option<Job>> {
 }
 
 /// Schedules a job unless one with the same `dedupe_key` is already waiting (work that only
-/// needs doing once however many times it was asked for, like a recomputation).
+/// needs doing once however many times it was asked for, like a recomputation). A waiting job
+/// that had given up is revived, so a past failure never blocks later requests.
 pub fn enqueue_once(
     conn: &mut PgConnection,
     kind: &str,
@@ -80,7 +81,12 @@ pub fn enqueue_once(
             jobs::dedupe_key.eq(dedupe_key),
         ))
         .on_conflict(jobs::dedupe_key)
-        .do_nothing()
+        .do_update()
+        .set((
+            jobs::failed_at.eq(None::<DateTime<Utc>>),
+            jobs::attempts.eq(0),
+            jobs::run_at.eq(Utc::now()),
+        ))
         .execute(conn)
 }
 

@@ -31,6 +31,7 @@ fn dispatch(
             crate::orders::timers::run(conn, &job.kind, &job.payload)
         }
         crate::credit::RECOMPUTE => crate::credit::run(conn, &job.payload),
+        crate::credit::SWEEP => crate::credit::sweep(conn),
         other => Err(AppError::internal(format!(
             "no handler for job kind `{other}`"
         ))),
@@ -38,7 +39,7 @@ fn dispatch(
 }
 
 /// The recurring jobs: each is one row that reschedules itself after every run.
-const RECURRING: [&str; 1] = [crate::merchants::expiry::KIND];
+const RECURRING: [&str; 2] = [crate::merchants::expiry::KIND, crate::credit::SWEEP];
 
 /// Makes sure each recurring job exists (once, whatever the number of workers).
 pub async fn ensure_recurring(state: &AppState) -> AppResult<()> {

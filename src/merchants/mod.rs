@@ -109,6 +109,8 @@ pub fn change_status(
             reason,
         },
     )?;
+    // The licence and the status weigh in the credit score.
+    crate::credit::touch(conn, current.id)?;
     if actor != Actor::Member {
         let owner = accounts::find(conn, updated.owner_id)?;
         outbox::enqueue(conn, &emails::status_changed(&owner.email, &updated, to))?;

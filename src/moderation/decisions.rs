@@ -243,7 +243,13 @@ pub async fn decide_appeal(
         }
         let outcome = if req.outcome == AppealOutcome::Overturn { "overturned" } else { "upheld" };
         let review = reviews::find_for_update(conn, review_id)?;
-        if req.outcome == AppealOutcome::Overturn && review.status == after {
+        if req.outcome == AppealOutcome::Overturn && review.status != after {
+            return Err(AppError::Conflict(
+                "invalid_transition",
+                format!("The review moved on since the decision (it is {} now); decide it afresh.", review.status),
+            ));
+        }
+        if req.outcome == AppealOutcome::Overturn {
             let hidden_reason = review.hidden_reason.as_deref().filter(|_| before == "hidden");
             reviews::set_status(conn, review_id, review.version, &before, hidden_reason)?;
             refresh_merchant(conn, review.merchant_id)?;

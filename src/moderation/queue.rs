@@ -103,6 +103,7 @@ pub async fn queue(
         let candidates: Vec<reviews::Review> = r::table
             .filter(r::status.eq("held").or(r::id.eq_any(reported)))
             .select(reviews::Review::as_select())
+            .order(r::created_at.asc())
             .limit(500)
             .load(conn)?;
         let mut items = Vec::new();
@@ -115,9 +116,11 @@ pub async fn queue(
                     at: r.at,
                 })
                 .collect();
-            let since = reports
-                .first()
-                .map_or(review.created_at, |r| r.at.min(review.created_at));
+            // Waiting since it was held, or since its first open report.
+            let since = match (review.status.as_str(), reports.first()) {
+                ("held", _) | (_, None) => review.created_at,
+                (_, Some(first)) => first.at,
+            };
             let tier = tiers.get(&review.merchant_id).cloned();
             items.push(QueueItem {
                 kind: "review".into(),

@@ -105,6 +105,12 @@ fn check_proof(
     let proof = proof
         .ok_or_else(|| field("proof", "is required for a handoff"))?
         .clone();
+    if order.delivery_mode == "in_person" && proof.method == HandoffMethod::Contactless {
+        return Err(field(
+            "proof.method",
+            "the consumer asked for an in-person handoff",
+        ));
+    }
     let drop = crate::merchants::fields::text("proof.drop_point", &proof.drop_point, 1, 100)
         .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
     if proof.photo_refs.len() > 10

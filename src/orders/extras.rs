@@ -27,13 +27,18 @@ fn active_order_of_member(
 ) -> AppResult<models::Order> {
     let order = models::find_for_update(conn, order_id)?;
     access::require(conn, order.merchant_id, id.user_id, MemberRole::Staff)?;
+    ensure_active(&order)?;
+    Ok(order)
+}
+
+fn ensure_active(order: &models::Order) -> AppResult<()> {
     if !OrderStatus::parse(&order.status).is_some_and(|s| s.is_active()) {
         return Err(AppError::Conflict(
             "invalid_transition",
             format!("The order is {}.", order.status),
         ));
     }
-    Ok(order)
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -127,7 +132,22 @@ pub async fn add_safety_check(
         return Err(AppError::invalid("checked_at", "cannot be in the future"));
     }
     let order = db::tx(&state.pool, move |conn| {
-        let order = active_order_of_member(conn, &id, order_id)?;
+        let order = models::find_for_update(conn, order_id)?;
+        // The merchant's members, and the courier on the order, keep its safety card.
+        let parties = access::parties(
+            conn,
+            &id,
+            order.consumer_id,
+            order.merchant_id,
+            order.courier_id,
+        )?;
+        if !(parties.member || parties.worker) {
+            return Err(AppError::Forbidden(
+                "forbidden",
+                "Only the merchant or its courier records health checks.".into(),
+            ));
+        }
+        ensure_active(&order)?;
         let role = serde_json::to_value(req.role)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))

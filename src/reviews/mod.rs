@@ -14,7 +14,11 @@ use crate::http::Endpoint;
 /// Mounts the review routes.
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.service(Endpoint::new("/reviews").post(routes::create_review))
-        .service(Endpoint::new("/reviews/{id}").patch(routes::edit_review))
+        .service(
+            Endpoint::new("/reviews/{id}")
+                .get(routes::get_review)
+                .patch(routes::edit_review),
+        )
         .service(Endpoint::new("/reviews/{id}/reply").post(feedback::reply))
         .service(Endpoint::new("/reviews/{id}/reports").post(feedback::report))
         .service(Endpoint::new("/reviews/{id}/helpful").post(feedback::helpful))

@@ -202,7 +202,15 @@ pub async fn edit_review(
                 "A review can be edited once.".into(),
             ));
         }
-        if !rules::in_window(current.created_at, Utc::now()) {
+        // The window runs from the completion of what was reviewed, as for writing it.
+        let completed = match (current.booking_id, current.order_id) {
+            (Some(b), _) => {
+                models::completed_booking(conn, current.author_id, b)?.map(|(_, at)| at)
+            }
+            (_, Some(o)) => models::delivered_order(conn, current.author_id, o)?.map(|(_, at)| at),
+            _ => None,
+        };
+        if !rules::in_window(completed.unwrap_or(current.created_at), Utc::now()) {
             return Err(AppError::Conflict(
                 "review_window_closed",
                 "The editing window has closed.".into(),
@@ -224,6 +232,41 @@ pub async fn edit_review(
             &author_name(conn, id.user_id)?,
             None,
         ))
+    })
+    .await?;
+    Ok(web::Json(review))
+}
+
+/// A review: published and hidden ones to anyone; a held or removed one only to its author, the
+/// merchant's members and operators (so an author can see their review is awaiting moderation).
+#[utoipa::path(get, path = "/api/v1/reviews/{id}", tag = "reviews", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ReviewResponse), (status = 404, body = Problem)))]
+pub async fn get_review(
+    id: Option<Identity>,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+) -> AppResult<web::Json<ReviewResponse>> {
+    let review_id = path.into_inner();
+    let review = db::run(&state.pool, move |conn| {
+        let review = models::find(conn, review_id)?;
+        let public = matches!(review.status.as_str(), "published" | "hidden");
+        let insider = match id {
+            Some(i) if i.user_id == review.author_id => true,
+            Some(i) if i.role == crate::auth::PlatformRole::Operator => true,
+            Some(i) => {
+                crate::merchants::access::role_of(conn, review.merchant_id, i.user_id)?.is_some()
+            }
+            None => false,
+        };
+        if !public && !insider {
+            return Err(AppError::NotFound);
+        }
+        let name = author_name(conn, review.author_id)?;
+        let reply = models::replies(conn, &[review_id])?
+            .into_iter()
+            .next()
+            .map(|(_, body, updated_at)| super::views::ReplyResponse { body, updated_at });
+        Ok(ReviewResponse::new(review, &name, reply))
     })
     .await?;
     Ok(web::Json(review))

@@ -677,3 +677,13 @@ async fn a_reschedule_racing_a_new_booking_for_the_same_slot_leaves_exactly_one_
         }
     }
 }
+
+#[actix_web::test]
+async fn party_sizes_apply_to_reservations_only_and_within_limits() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop(1, true).await;
+    let consumer = app.consumer().await;
+    let res = app.book(&consumer, json!({"service_id": shop.service, "starts_at": slot(1), "address": address(), "party_size": 3})).await;
+    assert_eq!(res.fields(), ["party_size"]);
+    assert_eq!(app.count("bookings"), 0);
+}

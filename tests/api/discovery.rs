@@ -118,3 +118,35 @@ async fn bad_query_parameters_name_themselves() {
         assert_eq!(res.fields(), [field], "{url}");
     }
 }
+
+#[actix_web::test]
+async fn credit_ordered_pages_follow_each_other_and_cursors_keep_to_their_order() {
+    let app = TestApp::spawn().await;
+    for name in ["一", "二", "三"] {
+        app.merchant_at(name, north(0.5), 5000, &["repair"]).await;
+    }
+    let page1 = app
+        .get("/api/v1/merchants?sort=credit&limit=2")
+        .send()
+        .await;
+    let cursor = page1.body["next_cursor"].as_str().unwrap().to_owned();
+    let page2 = app
+        .get(&format!(
+            "/api/v1/merchants?sort=credit&limit=2&cursor={cursor}"
+        ))
+        .send()
+        .await;
+    let mut seen = names(&page1.body);
+    seen.extend(names(&page2.body));
+    seen.sort();
+    assert_eq!(
+        seen,
+        ["一", "三", "二"],
+        "three different merchants over two pages"
+    );
+    let res = app
+        .get(&format!("/api/v1/merchants?sort=rating&cursor={cursor}"))
+        .send()
+        .await;
+    assert_eq!(res.fields(), ["cursor"]);
+}

@@ -525,8 +525,8 @@ async fn the_licence_expiry_job_suspends_and_emails() {
     let emails = app.sent_emails();
     assert_eq!(emails.len(), sent_before + 1);
     assert!(emails.last().unwrap().to.contains(&owner.email));
-    // The job is still scheduled, for later.
-    assert_eq!(app.count("jobs"), 1);
+    // The recurring jobs are still scheduled, for later.
+    assert_eq!(app.count("jobs"), 2);
     assert_eq!(app.run_jobs().await, 0);
 }
 

@@ -147,7 +147,12 @@ async fn an_in_person_handoff_needs_the_right_pin_and_wrong_ones_are_limited() {
         .await
         .assert_problem(StatusCode::CONFLICT, "pin_locked");
     let res = app
-        .order_act(&k.owner, &second, "deliver", photo("前台"))
+        .order_act(
+            &k.owner,
+            &second,
+            "deliver",
+            json!({"proof": {"method": "reception", "drop_point": "物业前台"}}),
+        )
         .await;
     assert_eq!(
         res.body["status"], "delivered",
@@ -598,4 +603,39 @@ async fn a_declined_requote_brings_the_items_back_and_refunds_the_subtotal() {
     assert_eq!(res.body["status"], "out_for_return", "{}", res.text);
     assert_eq!(res.body["refunds"][0]["amount_cents"], 3400);
     assert_eq!(res.body["refunds"][0]["kind"], "requote_declined");
+}
+
+#[actix_web::test]
+async fn an_in_person_order_is_not_dropped_and_the_courier_keeps_the_safety_card() {
+    let app = TestApp::spawn().await;
+    let k = app.kitchen().await;
+    let consumer = app.consumer().await;
+    let (id, _) = app.placed(&k, &consumer, "in_person").await;
+    app.order_act(&k.owner, &id, "accept", json!({})).await;
+    app.post(&format!("/api/v1/orders/{id}/courier"))
+        .bearer(&k.owner.access)
+        .json(json!({"worker_id": k.courier}))
+        .send()
+        .await;
+    let check = json!({"role": "courier", "temperature_c": 36.4, "ok": true});
+    let res = app
+        .post(&format!("/api/v1/orders/{id}/safety-checks"))
+        .bearer(&k.courier_user.access)
+        .json(check.clone())
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    app.post(&format!("/api/v1/orders/{id}/safety-checks"))
+        .bearer(&consumer.access)
+        .json(check)
+        .send()
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    for action in ["ready", "pick-up"] {
+        app.order_act(&k.owner, &id, action, json!({})).await;
+    }
+    let res = app
+        .order_act(&k.courier_user, &id, "deliver", photo("门口"))
+        .await;
+    assert_eq!(res.fields(), ["proof.method"]);
 }

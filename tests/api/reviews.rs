@@ -521,3 +521,89 @@ async fn the_credit_score_follows_its_formula_and_ranks_discovery() {
         .iter()
         .any(|i| i["kind"] == "merchant_credit" && i["merchant_id"] == shop.merchant.as_str()));
 }
+
+#[actix_web::test]
+async fn a_held_review_is_visible_to_its_author_only_and_a_stale_overturn_is_refused() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop(1, true).await;
+    let own = app.completed_booking(&shop, &shop.owner).await;
+    let held = review(
+        &app,
+        &shop.owner,
+        json!({"booking_id": own, "rating": 5, "body": "自家店最好"}),
+    )
+    .await;
+    let id = held.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get(&format!("/api/v1/reviews/{id}"))
+            .bearer(&shop.owner.access)
+            .send()
+            .await
+            .body["status"],
+        "held"
+    );
+    let stranger = app.consumer().await;
+    assert_eq!(
+        app.get(&format!("/api/v1/reviews/{id}"))
+            .bearer(&stranger.access)
+            .send()
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Hidden by one operator, appealed, then published by another before the appeal is decided.
+    let (first, second) = (app.operator().await, app.operator().await);
+    let decide = |op: &TestUser, body: Value| {
+        app.post(&format!("/api/v1/admin/reviews/{id}/decision"))
+            .bearer(&op.access)
+            .json(body)
+            .send()
+    };
+    decide(
+        &first,
+        json!({"decision": "hide", "reason": "自评", "version": 1}),
+    )
+    .await;
+    let appeal = app
+        .post(&format!("/api/v1/reviews/{id}/appeal"))
+        .bearer(&shop.owner.access)
+        .json(json!({"reason": "请复核"}))
+        .send()
+        .await;
+    let appeal_id = appeal.body["appeal_id"].as_str().unwrap().to_owned();
+    decide(&second, json!({"decision": "publish", "version": 2})).await;
+    let res = app
+        .post(&format!("/api/v1/admin/appeals/{appeal_id}/decision"))
+        .bearer(&second.access)
+        .json(json!({"outcome": "overturn", "reason": "复核"}))
+        .send()
+        .await;
+    res.assert_problem(StatusCode::CONFLICT, "invalid_transition");
+}
+
+#[actix_web::test]
+async fn a_recompute_that_gave_up_is_revived_by_the_next_request() {
+    let app = TestApp::spawn().await;
+    let (merchant, _) = app.merchant().await;
+    app.run_jobs().await;
+    app.conn()
+        .batch_execute(&format!(
+            "INSERT INTO jobs (id, kind, payload, attempts, failed_at, dedupe_key)
+             VALUES (gen_random_uuid(), 'credit.recompute', '{{\"merchant_id\": \"{merchant}\"}}', 10, now(), 'credit.recompute:{merchant}')"
+        ))
+        .unwrap();
+    let operator = app.operator().await;
+    app.post(&format!("/api/v1/admin/merchants/{merchant}/suspend"))
+        .bearer(&operator.access)
+        .json(json!({"reason": "核查"}))
+        .send()
+        .await;
+    assert_eq!(
+        app.run_jobs().await,
+        2,
+        "the revived recompute and the owner's email"
+    );
+    assert_eq!(app.count("jobs"), 0, "the recompute ran and is gone");
+    assert_eq!(app.count("merchant_credit"), 1);
+}
