@@ -249,6 +249,8 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        credit_score -> Int4,
+        credit_tier -> Text,
     }
 }
 

@@ -43,8 +43,6 @@ pub enum Sort {
     Credit,
 }
 
-/// The score a merchant without a computed credit ranks with (a new merchant's).
-const DEFAULT_SCORE: i32 = 750;
 /// Extra rows the nearest-first scan reads past a page, so that merchants at exactly the same
 /// distance are ordered by id before the page is cut.
 const TIE_SLACK: i64 = 50;
@@ -145,8 +143,8 @@ fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Row>> {
     let mut sql = format!(
         "SELECT m.id, m.display_name, m.address, m.district, m.rating_count, m.rating_average, \
          CASE WHEN $3 THEN {distance} END AS distance_m, \
-         COALESCE(c.score, {DEFAULT_SCORE}) AS score, COALESCE(c.tier, 'B') AS tier \
-         FROM merchants m LEFT JOIN merchant_credit c ON c.merchant_id = m.id WHERE m.status = 'approved'"
+         m.credit_score AS score, m.credit_tier AS tier \
+         FROM merchants m WHERE m.status = 'approved'"
     );
     if s.point.is_some() {
         sql.push_str(&format!(
@@ -199,7 +197,7 @@ fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Row>> {
         }
         (Some(Cursor::Credit(score, id)), Sort::Credit) => {
             sql.push_str(&format!(
-                " AND (COALESCE(c.score, {DEFAULT_SCORE}), m.id) < (${}, ${})",
+                " AND (m.credit_score, m.id) < (${}, ${})",
                 next(),
                 next()
             ));
@@ -215,7 +213,7 @@ fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Row>> {
              ORDER BY distance_m, id LIMIT ${limit}"
         ),
         Sort::Rating => format!("{sql} ORDER BY {rating} DESC, m.rating_count DESC, m.id DESC LIMIT ${limit}"),
-        Sort::Credit => format!("{sql} ORDER BY score DESC, m.id DESC LIMIT ${limit}"),
+        Sort::Credit => format!("{sql} ORDER BY m.credit_score DESC, m.id DESC LIMIT ${limit}"),
     };
     query = query.bind::<BigInt, _>(s.limit);
     if s.sort == Sort::Distance {

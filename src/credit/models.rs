@@ -78,8 +78,8 @@ pub fn store(conn: &mut PgConnection, merchant_id: Uuid, b: &Breakdown) -> Query
             merchant_credit::breakdown.eq(&breakdown),
             merchant_credit::computed_at.eq(Utc::now()),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    crate::merchants::models::set_credit(conn, merchant_id, score, &b.tier).map(drop)
 }
 
 /// The stored breakdown and when it was computed.

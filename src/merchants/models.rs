@@ -361,6 +361,21 @@ pub fn with_expired_licence(conn: &mut PgConnection) -> QueryResult<Vec<Uuid>> {
         .load(conn)
 }
 
+/// Keeps the merchant's latest credit score and tier (ranked by discovery).
+pub fn set_credit(
+    conn: &mut PgConnection,
+    merchant_id: Uuid,
+    score: i32,
+    tier: &str,
+) -> QueryResult<usize> {
+    diesel::update(merchants::table.find(merchant_id))
+        .set((
+            merchants::credit_score.eq(score),
+            merchants::credit_tier.eq(tier),
+        ))
+        .execute(conn)
+}
+
 /// Refreshes the merchant's rating aggregate from its published reviews only.
 pub fn refresh_rating(conn: &mut PgConnection, merchant_id: Uuid) -> QueryResult<usize> {
     diesel::sql_query(
