@@ -109,7 +109,7 @@ pub fn change_status(
             reason,
         },
     )?;
-    // The licence and the status weigh in the credit score.
+    // Decisions and the expiry job go with licence changes, which the credit score reads.
     crate::credit::touch(conn, current.id)?;
     if actor != Actor::Member {
         let owner = accounts::find(conn, updated.owner_id)?;

@@ -249,7 +249,8 @@ pub async fn get_review(
     let review_id = path.into_inner();
     let review = db::run(&state.pool, move |conn| {
         let review = models::find(conn, review_id)?;
-        let public = matches!(review.status.as_str(), "published" | "hidden");
+        let public = matches!(review.status.as_str(), "published" | "hidden")
+            && merchants::models::find(conn, review.merchant_id)?.status == "approved";
         let insider = match id {
             Some(i) if i.user_id == review.author_id => true,
             Some(i) if i.role == crate::auth::PlatformRole::Operator => true,
