@@ -15,4 +15,5 @@ mod orders;
 mod outage;
 mod plumbing;
 mod reviews;
+mod scale;
 mod seed;
