@@ -58,6 +58,7 @@ def orders(base, tokens_file, bodies_file, n, threads, result):
             body = dict(bodies[i % len(bodies)])
             body["note"] = key
             token = tokens[i % len(tokens)]
+            time.sleep(0.02)  # paced, so that the run spans both restarts
             while True:
                 status, text = post(base + "/api/v1/orders", body, token, key)
                 with lock:
@@ -107,7 +108,9 @@ def inflight(base, accounts_file, password, n, result):
     statuses = [None] * len(emails)
 
     def one(i):
-        statuses[i], _ = post(base + "/api/v1/auth/login", {"email": emails[i], "password": password}, timeout=60)
+        statuses[i], text = post(base + "/api/v1/auth/login", {"email": emails[i], "password": password}, timeout=60)
+        if statuses[i] != 200:
+            sys.stderr.write("login %d: %s %s\n" % (i, statuses[i], text[:200]))
 
     ts = [threading.Thread(target=one, args=(i,)) for i in range(len(emails))]
     for t in ts:

@@ -39,7 +39,7 @@ fi
 ST=$VENV/bin/schemathesis
 [[ -x $ST ]] || ST=$VENV/bin/st
 
-CARGO_TARGET_DIR=$TARGET cargo build --release --locked --quiet
+[[ ${BENCH_SKIP_BUILD:-0} == 1 ]] || CARGO_TARGET_DIR=$TARGET cargo build --release --locked --quiet
 pg_as_owner "$PG_BIN/pg_ctl" status -D "$PG_DIR" >/dev/null 2>&1 ||
     die "start the bench PostgreSQL first (bench/run.sh starts it and leaves it running)"
 psql -X -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS bench_fuzz WITH (FORCE)" -c "CREATE DATABASE bench_fuzz"

@@ -17,6 +17,7 @@
 #      BENCH_CONCURRENCY connections (default 16), then pgbench with bench/sql/<scenario>.sql at
 #      the same concurrency; the server's peak RSS (VmHWM);
 #   6. a table of all figures, also written to bench/results/<UTC time>.txt.
+# BENCH_SKIP_BUILD=1 uses the release binary already built (all three bench scripts).
 #
 # Needs: wrk (installed with apt-get when missing and root), pgbench and PostgreSQL 15, curl, jq.
 set -euo pipefail
@@ -73,7 +74,7 @@ PGBENCH=$PG_BIN/pgbench
 
 # --- build -----------------------------------------------------------------------------------
 log "building the release binary (CARGO_TARGET_DIR=$TARGET)"
-CARGO_TARGET_DIR=$TARGET cargo build --release --locked --quiet
+[[ ${BENCH_SKIP_BUILD:-0} == 1 ]] || CARGO_TARGET_DIR=$TARGET cargo build --release --locked --quiet
 
 # --- PostgreSQL ------------------------------------------------------------------------------
 pg_start() {
