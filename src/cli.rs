@@ -30,11 +30,15 @@ enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
-    /// Create demo data (idempotent) and print the demo accounts.
+    /// Create demo data (idempotent) and print the demo accounts; or benchmark data (`--scale`).
     Seed {
         /// Demo accounts of every role.
         #[arg(long)]
         demo: bool,
+        /// N generated merchants with services, workers, consumers and history (default 10000
+        /// when given without a value); refused if scale data already exists.
+        #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "10000")]
+        scale: Option<i64>,
     },
     /// Run jobs and the email outbox without serving HTTP.
     Worker,
@@ -75,13 +79,30 @@ fn run(command: Command, config: Config) -> AppResult<()> {
     match command {
         Command::Serve => actix_web::rt::System::new().block_on(serve(config)),
         Command::Migrate => migrate(&config).map(drop),
-        Command::Seed { demo } => {
-            if !demo {
-                return Err(AppError::internal("say what to seed: --demo"));
+        Command::Seed { demo, scale } => {
+            if !demo && scale.is_none() {
+                return Err(AppError::internal(
+                    "say what to seed: --demo and/or --scale [N]",
+                ));
             }
             let mut conn = db::connect(&config)?;
             db::migrate(&mut conn)?;
-            crate::seed::demo(&mut conn, &Passwords::new(config.password_cost)?)
+            let passwords = Passwords::new(config.password_cost)?;
+            if demo {
+                crate::seed::demo(&mut conn, &passwords)?;
+            }
+            if let Some(n) = scale {
+                let started = std::time::Instant::now();
+                let report = crate::scale::seed(&mut conn, &passwords, n)?;
+                println!(
+                    "scale data: {report} in {:.1} s; every generated account signs in with \
+                     password {} (e.g. scale-consumer-1@{})",
+                    started.elapsed().as_secs_f64(),
+                    crate::scale::SCALE_PASSWORD,
+                    crate::scale::SCALE_DOMAIN
+                );
+            }
+            Ok(())
         }
         Command::Worker => actix_web::rt::System::new().block_on(worker(config)),
         Command::CreateOperator { email, name } => create_operator(&config, &email, &name),

@@ -18,6 +18,7 @@ pub mod moderation;
 pub mod orders;
 pub mod privacy;
 pub mod reviews;
+pub mod scale;
 pub mod schema;
 pub mod seed;
 pub mod telemetry;

@@ -16,4 +16,5 @@ mod outage;
 mod plumbing;
 mod privacy;
 mod reviews;
+mod scale;
 mod seed;
