@@ -93,6 +93,26 @@ impl AppError {
         AppError::Validation("validation_failed", vec![FieldError::new(field, message)])
     }
 
+    /// 403: the caller's role may never take `action` on a `subject` (`booking`, `order`).
+    pub fn may_not(action: &str, subject: &str) -> Self {
+        AppError::Forbidden(
+            "forbidden",
+            format!("You may not {} this {subject}.", action.replace('_', "-")),
+        )
+    }
+
+    /// 409 `invalid_transition`: a `subject` in `state` does not allow `action`.
+    pub fn cannot(state: &str, action: &str, subject: &str) -> Self {
+        AppError::Conflict(
+            "invalid_transition",
+            format!(
+                "A {} {subject} cannot {}.",
+                state.replace('_', " "),
+                action.replace('_', "-")
+            ),
+        )
+    }
+
     /// Anything unexpected, kept for the log.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         AppError::Internal(cause.to_string())

@@ -25,28 +25,17 @@ use super::views::BookingResponse;
 
 /// How the caller relates to a booking; 404 when not at all.
 pub fn relations(conn: &mut PgConnection, id: &Identity, b: &Booking) -> AppResult<Vec<Actor>> {
-    let p = access::parties(conn, id, b.consumer_id, b.merchant_id, b.worker_id)?;
-    let roles = [
-        (p.consumer, Actor::Consumer),
-        (p.member, Actor::Merchant),
-        (p.worker, Actor::Worker),
-        (p.operator, Actor::Operator),
-    ];
-    Ok(roles
-        .into_iter()
-        .filter(|(is, _)| *is)
-        .map(|(_, actor)| actor)
-        .collect())
+    let parties = access::parties(conn, id, b.consumer_id, b.merchant_id, b.worker_id)?;
+    Ok(parties.roles(
+        Actor::Consumer,
+        Actor::Merchant,
+        Actor::Worker,
+        Actor::Operator,
+    ))
 }
 
 fn forbidden(action: BookingAction) -> AppError {
-    AppError::Forbidden(
-        "forbidden",
-        format!(
-            "You may not {} this booking.",
-            action.as_str().replace('_', "-")
-        ),
-    )
+    AppError::may_not(action.as_str(), "booking")
 }
 
 /// The caller's role for `action`: 403 if none of their roles may ever take it.
@@ -59,14 +48,7 @@ fn actor_for(relations: &[Actor], action: BookingAction) -> AppResult<Actor> {
 }
 
 fn invalid_transition(from: &str, action: BookingAction) -> AppError {
-    AppError::Conflict(
-        "invalid_transition",
-        format!(
-            "A {} booking cannot {}.",
-            from.replace('_', " "),
-            action.as_str().replace('_', "-")
-        ),
-    )
+    AppError::cannot(from, action.as_str(), "booking")
 }
 
 /// Applies a transition to a locked booking: the rule, the caller's `edit`, the compare-and-swap,

@@ -75,6 +75,22 @@ pub struct Parties {
     pub operator: bool,
 }
 
+impl Parties {
+    /// The caller's roles, in the order given (consumer, member, worker, operator), as the
+    /// feature's own actors.
+    pub fn roles<A: Copy>(self, consumer: A, member: A, worker: A, operator: A) -> Vec<A> {
+        [
+            (self.consumer, consumer),
+            (self.member, member),
+            (self.worker, worker),
+            (self.operator, operator),
+        ]
+        .into_iter()
+        .filter_map(|(is, actor)| is.then_some(actor))
+        .collect()
+    }
+}
+
 /// The caller's standing; 404 when they have none (a stranger learns nothing).
 pub fn parties(
     conn: &mut PgConnection,

@@ -27,39 +27,21 @@ pub const MAX_PIN_ATTEMPTS: i32 = 5;
 
 /// How the caller relates to an order; 404 when not at all.
 pub fn relations(conn: &mut PgConnection, id: &Identity, o: &Order) -> AppResult<Vec<Actor>> {
-    let p = access::parties(conn, id, o.consumer_id, o.merchant_id, o.courier_id)?;
-    let roles = [
-        (p.consumer, Actor::Consumer),
-        (p.member, Actor::Merchant),
-        (p.worker, Actor::Courier),
-        (p.operator, Actor::Operator),
-    ];
-    Ok(roles
-        .into_iter()
-        .filter(|(is, _)| *is)
-        .map(|(_, actor)| actor)
-        .collect())
+    let parties = access::parties(conn, id, o.consumer_id, o.merchant_id, o.courier_id)?;
+    Ok(parties.roles(
+        Actor::Consumer,
+        Actor::Merchant,
+        Actor::Courier,
+        Actor::Operator,
+    ))
 }
 
 fn forbidden(action: OrderAction) -> AppError {
-    AppError::Forbidden(
-        "forbidden",
-        format!(
-            "You may not {} this order.",
-            action.as_str().replace('_', "-")
-        ),
-    )
+    AppError::may_not(action.as_str(), "order")
 }
 
 fn invalid_transition(from: &str, action: OrderAction) -> AppError {
-    AppError::Conflict(
-        "invalid_transition",
-        format!(
-            "A {} order cannot {}.",
-            from.replace('_', " "),
-            action.as_str().replace('_', "-")
-        ),
-    )
+    AppError::cannot(from, action.as_str(), "order")
 }
 
 /// A handoff at the consumer's door.
