@@ -53,7 +53,7 @@ use crate::{
         accounts::recovery::confirm_reset, accounts::admin::read_user,
     ),
     components(schemas(Problem, FieldError)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags((name = "health"), (name = "auth"), (name = "accounts"), (name = "merchants"), (name = "catalog"),
         (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation")),
 )]
@@ -73,6 +73,80 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Every error answer is `application/problem+json` with the `Problem` schema, and every
+/// operation documents the errors any route can give (bad body, too large, not JSON, validation,
+/// rate limit, database unavailable, internal error; 401/403 where a token is needed; 404 where
+/// the path names a resource), so the document matches what the service really answers.
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in operations.into_iter().flatten() {
+                for (code, response) in op.responses.responses.iter_mut() {
+                    if let (true, RefOr::T(r)) =
+                        (code.starts_with('4') || code.starts_with('5'), response)
+                    {
+                        if let Some(body) = r.content.shift_remove("application/json") {
+                            r.content
+                                .insert("application/problem+json".to_owned(), body);
+                        }
+                    }
+                }
+                let mut common = vec![
+                    ("400", "Malformed request (malformed_json, malformed_body)"),
+                    ("413", "Body too large (payload_too_large)"),
+                    ("415", "Body not JSON (unsupported_media_type)"),
+                    ("422", "Invalid input, naming the field (validation_failed)"),
+                    ("429", "Too many attempts (rate_limited), with Retry-After"),
+                    ("500", "Internal error (internal_error)"),
+                    (
+                        "503",
+                        "Database unavailable (database_unavailable), with Retry-After",
+                    ),
+                ];
+                if op.security.is_some() {
+                    common.push((
+                        "401",
+                        "Missing or invalid token (unauthorized, invalid_token)",
+                    ));
+                    common.push(("403", "The caller's role may not do this (forbidden)"));
+                }
+                if path.contains('{') {
+                    common.push(("404", "No such resource, or not the caller's (not_found)"));
+                }
+                for (code, description) in common {
+                    op.responses
+                        .responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| problem(description));
+                }
+            }
+        }
     }
 }
 

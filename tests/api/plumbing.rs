@@ -144,3 +144,37 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_serves() {
         &docs.text[..docs.text.len().min(200)]
     );
 }
+
+#[actix_web::test]
+async fn every_operation_documents_its_problem_answers() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/api/openapi.json").send().await.body;
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let responses = op["responses"].as_object().unwrap();
+            for code in ["422", "503", "500"] {
+                assert!(responses.contains_key(code), "{method} {path} lacks {code}");
+            }
+            if op.get("security").is_some() {
+                assert!(responses.contains_key("401"), "{method} {path} lacks 401");
+            }
+            for (code, response) in responses
+                .iter()
+                .filter(|(c, _)| c.starts_with('4') || c.starts_with('5'))
+            {
+                let content = response["content"].as_object().unwrap();
+                assert!(
+                    content.contains_key("application/problem+json"),
+                    "{method} {path} {code}"
+                );
+                assert!(
+                    !content.contains_key("application/json"),
+                    "{method} {path} {code}"
+                );
+            }
+        }
+    }
+    assert!(operations > 80, "{operations}");
+}
