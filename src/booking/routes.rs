@@ -25,6 +25,7 @@ use super::views::BookingResponse;
 #[into_params(parameter_in = Query)]
 pub struct MyBookingsQuery {
     pub status: Option<BookingStatus>,
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -94,6 +95,7 @@ pub struct MerchantBookingsQuery {
     pub date: Option<NaiveDate>,
     pub worker_id: Option<Uuid>,
     pub status: Option<BookingStatus>,
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

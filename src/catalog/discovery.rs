@@ -53,11 +53,14 @@ pub struct SearchQuery {
     /// A category code, e.g. `housekeeping`.
     pub category: Option<String>,
     /// The consumer's point; with `lng`, only merchants whose service area covers it are listed.
+    #[param(minimum = -90, maximum = 90)]
     pub lat: Option<f64>,
+    #[param(minimum = -180, maximum = 180)]
     pub lng: Option<f64>,
     /// Text in the merchant's name.
     pub q: Option<String>,
     pub sort: Option<Sort>,
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

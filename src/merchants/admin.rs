@@ -22,6 +22,7 @@ use super::views::MerchantResponse;
 pub struct AdminMerchantQuery {
     /// Default `submitted` (the review queue).
     pub status: Option<String>,
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

@@ -50,6 +50,7 @@ pub struct QueueReport {
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// Items to return, 1 to 100 (default 50), highest priority first.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 

@@ -22,6 +22,7 @@ pub struct AuditQuery {
     pub subject_type: Option<String>,
     pub subject_id: Option<Uuid>,
     pub actor_id: Option<Uuid>,
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

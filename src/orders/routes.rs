@@ -59,6 +59,7 @@ fn page(
 #[into_params(parameter_in = Query)]
 pub struct OrdersQuery {
     pub status: Option<OrderStatus>,
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

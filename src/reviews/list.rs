@@ -29,6 +29,7 @@ pub enum ReviewSort {
 #[into_params(parameter_in = Query)]
 pub struct ReviewQuery {
     pub sort: Option<ReviewSort>,
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
