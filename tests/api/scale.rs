@@ -117,7 +117,7 @@ async fn scale_seed_creates_a_usable_marketplace_once() {
         )
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    assert_eq!(res.body["total_cents"], 2 * 1500 + 100 + 300);
+    assert_eq!(res.body["amounts"]["total_cents"], 2 * 1500 + 100 + 300);
 }
 
 /// The uuid PostgreSQL's `md5(label)::uuid` gives: how the generator names its rows.
