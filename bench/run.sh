@@ -240,7 +240,7 @@ run_scenario() {
     fi
     if ((${#files[@]})); then
         local pgout
-        pgout=$("$PGBENCH" -n -c "$CONC" -j 2 -T "$DURATION" -D "scale=$scale" \
+        pgout=$("$PGBENCH" -n -M prepared -c "$CONC" -j 2 -T "$DURATION" -D "scale=$scale" \
             "${files[@]}" "$db_url" 2>&1) || {
             printf '%s\n' "$pgout" >&2
             warn "pgbench failed for $name"
