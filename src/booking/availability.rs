@@ -163,20 +163,22 @@ pub fn worker_times(
     for (worker, span) in models::busy(conn, workers, from, to, skip)? {
         busy.entry(worker).or_default().push(span);
     }
-    workers
+    let mut weekly: HashMap<Uuid, serde_json::Value> =
+        models::weekly_of(conn, workers)?.into_iter().collect();
+    Ok(workers
         .iter()
-        .map(|id| {
-            let weekly = serde_json::from_value(models::weekly(conn, *id)?).unwrap_or_default();
-            Ok(WorkerTime {
-                id: *id,
-                availability: Availability {
-                    weekly,
-                    exceptions: exceptions.remove(id).unwrap_or_default(),
-                },
-                busy: busy.remove(id).unwrap_or_default(),
-            })
+        .map(|id| WorkerTime {
+            id: *id,
+            availability: Availability {
+                weekly: weekly
+                    .remove(id)
+                    .and_then(|w| serde_json::from_value(w).ok())
+                    .unwrap_or_default(),
+                exceptions: exceptions.remove(id).unwrap_or_default(),
+            },
+            busy: busy.remove(id).unwrap_or_default(),
         })
-        .collect()
+        .collect())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -72,6 +72,17 @@ pub fn weekly(conn: &mut PgConnection, worker_id: Uuid) -> QueryResult<serde_jso
         .unwrap_or_else(|| serde_json::json!({})))
 }
 
+/// The weekly hours of several workers at once (one query for a whole slot listing).
+pub fn weekly_of(
+    conn: &mut PgConnection,
+    worker_ids: &[Uuid],
+) -> QueryResult<Vec<(Uuid, serde_json::Value)>> {
+    worker_schedules::table
+        .filter(worker_schedules::worker_id.eq_any(worker_ids))
+        .select((worker_schedules::worker_id, worker_schedules::weekly))
+        .load(conn)
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = schedule_exceptions, check_for_backend(diesel::pg::Pg))]
 pub struct ExceptionRow {

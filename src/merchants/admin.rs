@@ -78,7 +78,7 @@ pub async fn list_merchants(
 /// The reason for a decision (required to reject or suspend; shown to the merchant).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DecisionRequest {
+pub struct MerchantDecisionRequest {
     pub reason: Option<String>,
 }
 
@@ -87,7 +87,7 @@ async fn decide(
     state: web::Data<AppState>,
     merchant_id: Uuid,
     action: MerchantAction,
-    body: DecisionRequest,
+    body: MerchantDecisionRequest,
 ) -> AppResult<web::Json<MerchantResponse>> {
     id.require_operator()?;
     let reason = body
@@ -127,7 +127,7 @@ macro_rules! decision_route {
     ($name:ident, $action:expr, $path:literal, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "admin", security(("bearer" = [])),
-            params(("id" = Uuid, Path)), request_body = DecisionRequest,
+            params(("id" = Uuid, Path)), request_body = MerchantDecisionRequest,
             responses((status = 200, body = MerchantResponse), (status = 403, body = Problem),
                 (status = 404, body = Problem), (status = 409, body = Problem, description = "invalid_transition"),
                 (status = 422, body = Problem)))]
@@ -135,7 +135,7 @@ macro_rules! decision_route {
             id: Identity,
             state: web::Data<AppState>,
             path: web::Path<Uuid>,
-            body: Json<DecisionRequest>,
+            body: Json<MerchantDecisionRequest>,
         ) -> AppResult<web::Json<MerchantResponse>> {
             decide(id, state, path.into_inner(), $action, body.into_inner()).await
         }

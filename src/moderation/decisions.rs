@@ -24,7 +24,7 @@ use super::audit::{self, ActorRole, Entry};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DecisionRequest {
+pub struct ReviewDecisionRequest {
     pub decision: Decision,
     /// Required to hide or remove; shown in place of a hidden review's text.
     pub reason: Option<String>,
@@ -51,14 +51,14 @@ fn email(to: String, subject: &str, body: String) -> Email {
 
 /// Decides a review: publish, hide, remove (illegal content only) or dismiss its reports.
 #[utoipa::path(post, path = "/api/v1/admin/reviews/{id}/decision", tag = "moderation", security(("bearer" = [])),
-    params(("id" = Uuid, Path)), request_body = DecisionRequest,
+    params(("id" = Uuid, Path)), request_body = ReviewDecisionRequest,
     responses((status = 200, body = DecisionResponse), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem, description = "stale_version, invalid_transition"), (status = 422, body = Problem)))]
 pub async fn decide(
     id: Identity,
     state: web::Data<AppState>,
     path: web::Path<Uuid>,
-    body: Json<DecisionRequest>,
+    body: Json<ReviewDecisionRequest>,
 ) -> AppResult<web::Json<DecisionResponse>> {
     id.require_operator()?;
     let review_id = path.into_inner();

@@ -178,3 +178,21 @@ async fn every_operation_documents_its_problem_answers() {
     }
     assert!(operations > 80, "{operations}");
 }
+
+#[actix_web::test]
+async fn request_schemas_of_different_routes_do_not_collide() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/api/openapi.json").send().await.body;
+    let body_of = |path: &str| {
+        doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .clone()
+    };
+    assert_eq!(
+        body_of("/api/v1/admin/merchants/{id}/approve"),
+        "#/components/schemas/MerchantDecisionRequest"
+    );
+    assert_eq!(
+        body_of("/api/v1/admin/reviews/{id}/decision"),
+        "#/components/schemas/ReviewDecisionRequest"
+    );
+}
