@@ -142,9 +142,24 @@ async fn serve(config: Config) -> AppResult<()> {
     tracing::info!(%addr, "serving");
     let server = actix_web::HttpServer::new(move || crate::app(app_state.clone()))
         .shutdown_timeout(shutdown)
+        .disable_signals()
         .bind(&addr)
         .map_err(|e| AppError::internal(format!("cannot listen on {addr}: {e}")))?
         .run();
+    // SIGTERM: first drain (still serving, /readyz 503), then stop gracefully. Stopping at once
+    // would drop connections accepted but not yet dispatched to a worker.
+    let handle = server.handle();
+    let (drain, draining) = (state.config.shutdown_drain, state.draining.clone());
+    actix_web::rt::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!(
+            drain_ms = drain.as_millis() as u64,
+            "stopping: draining first"
+        );
+        draining.store(true, std::sync::atomic::Ordering::Relaxed);
+        actix_web::rt::time::sleep(drain).await;
+        handle.stop(true).await;
+    });
     let result = server.await.map_err(AppError::internal);
     if let Some(workers) = workers {
         workers.shutdown().await;

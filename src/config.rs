@@ -106,6 +106,9 @@ pub struct Config {
     pub worker_concurrency: usize,
     pub json_body_limit: usize,
     pub shutdown_timeout: Duration,
+    /// On SIGTERM, keep serving this long with `/readyz` answering 503, so a load balancer stops
+    /// sending and requests already on their way are answered, before the graceful stop.
+    pub shutdown_drain: Duration,
 }
 
 const DEV_JWT_SECRET: &str = "dev-only-insecure-jwt-secret-change-me-0123456789";
@@ -211,6 +214,7 @@ impl Config {
             worker_concurrency: parse_var("WORKER_CONCURRENCY", 2)?,
             json_body_limit: parse_var("JSON_BODY_LIMIT", 64 * 1024)?,
             shutdown_timeout: Duration::from_secs(parse_var("SHUTDOWN_TIMEOUT_SECS", 30)?),
+            shutdown_drain: Duration::from_millis(parse_var("SHUTDOWN_DRAIN_MS", 2000)?),
         };
         config.check_production()?;
         Ok(config)
@@ -248,6 +252,7 @@ impl Config {
             worker_concurrency: 1,
             json_body_limit: 64 * 1024,
             shutdown_timeout: Duration::from_secs(5),
+            shutdown_drain: Duration::ZERO,
         }
     }
 

@@ -42,6 +42,8 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     pub passwords: Passwords,
     pub mailer: Mailer,
+    /// Set once SIGTERM arrives: `/readyz` answers 503 while the server drains.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// The process-wide Prometheus recorder, installed before the first request.
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
@@ -55,6 +57,7 @@ impl AppState {
             passwords: Passwords::new(config.password_cost)?,
             mailer: Mailer::new(&config.mail)?,
             metrics: http::metrics::handle(),
+            draining: Arc::default(),
             config: Arc::new(config),
         })
     }

@@ -21,10 +21,16 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// The database can be reached; 503 `database_unavailable` (with Retry-After) when not.
+/// The database can be reached; 503 `database_unavailable` (with Retry-After) when not, and
+/// 503 `{"status": "draining"}` while the process shuts down.
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Problem)))]
 pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(HttpResponse::ServiceUnavailable()
+            .insert_header((actix_web::http::header::RETRY_AFTER, "1"))
+            .json(Health { status: "draining" }));
+    }
     db::run(&state.pool, |conn| {
         Ok(diesel::sql_query("SELECT 1").execute(conn)?)
     })

@@ -196,3 +196,20 @@ async fn request_schemas_of_different_routes_do_not_collide() {
         "#/components/schemas/ReviewDecisionRequest"
     );
 }
+
+#[actix_web::test]
+async fn readiness_turns_503_while_draining_for_shutdown() {
+    let app = TestApp::spawn().await;
+    app.state
+        .draining
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let res = app.get("/readyz").send().await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.body["status"], "draining");
+    assert!(res.header("retry-after").is_some());
+    assert_eq!(
+        app.get("/healthz").send().await.status,
+        StatusCode::OK,
+        "still alive, still serving"
+    );
+}
