@@ -607,3 +607,49 @@ async fn a_recompute_that_gave_up_is_revived_by_the_next_request() {
     assert_eq!(app.count("jobs"), 0, "the recompute ran and is gone");
     assert_eq!(app.count("merchant_credit"), 1);
 }
+
+#[actix_web::test]
+async fn strangers_cannot_appeal_and_other_merchants_cannot_touch_settings() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop(1, true).await;
+    let author = app.consumer().await;
+    let booking = app.completed_booking(&shop, &author).await;
+    let id = review(
+        &app,
+        &author,
+        json!({"booking_id": booking, "rating": 1, "body": "不满意"}),
+    )
+    .await
+    .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stranger = app.consumer().await;
+    let res = app
+        .post(&format!("/api/v1/reviews/{id}/appeal"))
+        .bearer(&stranger.access)
+        .json(json!({"reason": "路人申诉"}))
+        .send()
+        .await;
+    res.assert_problem(StatusCode::NOT_FOUND, "not_found");
+    let (_other, other_owner) = app.merchant().await;
+    for path in ["booking-settings", "order-settings"] {
+        let url = format!("/api/v1/merchants/{}/{path}", shop.merchant);
+        let current = app.get(&url).bearer(&shop.owner.access).send().await.body;
+        let res = app
+            .request("PUT".parse().unwrap(), &url)
+            .bearer(&other_owner.access)
+            .json(current)
+            .send()
+            .await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}: {}", res.text);
+        assert_eq!(
+            app.get(&url)
+                .bearer(&other_owner.access)
+                .send()
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}
