@@ -372,6 +372,7 @@ pub fn list(
     if let Some(user) = f.worker_user_id {
         let mine = workers::table
             .filter(workers::user_id.eq(user))
+            .filter(workers::active.eq(true))
             .select(workers::id);
         q = q.filter(bookings::worker_id.eq_any(mine.nullable()));
     }

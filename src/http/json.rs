@@ -108,6 +108,18 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Json<T>, AppError> {
     let tree: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
         AppError::BadRequest("malformed_json", format!("The body is not valid JSON: {e}"))
     })?;
+    if let Some(path) = nul_at(&tree, "") {
+        // PostgreSQL cannot store U+0000 in text or jsonb: refuse it here, naming where it is.
+        let field = if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path
+        };
+        return Err(AppError::invalid(
+            field,
+            "must not contain the NUL character",
+        ));
+    }
     let digest = Sha256::digest(serde_json::to_vec(&tree).unwrap_or_default()).into();
     let value = serde_path_to_error::deserialize(tree).map_err(|err| {
         let path = err.path().to_string();
@@ -115,6 +127,31 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Json<T>, AppError> {
         AppError::Validation("validation_failed", vec![field_error(&path, &message)])
     })?;
     Ok(Json { value, digest })
+}
+
+/// The path of the first string (or key) holding U+0000, if any.
+fn nul_at(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => Some(path.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_at(v, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.contains('\0') {
+                Some(here)
+            } else {
+                nul_at(v, &here)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// serde names a missing field only in its message (`missing field `x``) while the path points
@@ -203,6 +240,15 @@ mod tests {
             parse::<Body>(b""),
             Err(AppError::BadRequest("malformed_json", _))
         ));
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_where_it_stands() {
+        let body = br#"{"name":"a","address":{"lat":1},"phone":"x\u0000y"}"#;
+        match parse::<Body>(body) {
+            Err(AppError::Validation(_, errors)) => assert_eq!(errors[0].field, "phone"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -27,6 +27,14 @@ impl<T> std::ops::Deref for Query<T> {
 
 /// Parses a query string into `T`, naming the parameter on failure.
 pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    if let Some((key, _)) =
+        form_urlencoded::parse(query.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(AppError::invalid(
+            key.replace('\0', ""),
+            "must not contain the NUL character",
+        ));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();

@@ -392,6 +392,7 @@ pub fn refresh_rating(conn: &mut PgConnection, merchant_id: Uuid) -> QueryResult
 pub fn worker_ids_of_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<Uuid>> {
     workers::table
         .filter(workers::user_id.eq(user_id))
+        .filter(workers::active.eq(true))
         .select(workers::id)
         .load(conn)
 }

@@ -193,8 +193,11 @@ pub async fn refund(
     let order_id = path.into_inner();
     let req = body.into_inner();
     let mut f = Fields::default();
-    if req.amount_cents <= 0 {
-        f.check::<()>(Err(FieldError::new("amount_cents", "must be positive")));
+    if !(1..=100_000_000).contains(&req.amount_cents) {
+        f.check::<()>(Err(FieldError::new(
+            "amount_cents",
+            "must be 1 to 100000000",
+        )));
     }
     let reason = f.check(crate::merchants::fields::text(
         "reason",

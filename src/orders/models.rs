@@ -336,6 +336,7 @@ pub fn list(
     if let Some(user) = f.courier_user_id {
         let mine = workers::table
             .filter(workers::user_id.eq(user))
+            .filter(workers::active.eq(true))
             .select(workers::id);
         q = q.filter(orders::courier_id.eq_any(mine.nullable()));
     }

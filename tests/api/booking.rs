@@ -687,3 +687,48 @@ async fn party_sizes_apply_to_reservations_only_and_within_limits() {
     assert_eq!(res.fields(), ["party_size"]);
     assert_eq!(app.count("bookings"), 0);
 }
+
+#[actix_web::test]
+async fn a_deactivated_worker_loses_sight_of_their_assignments() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop(1, true).await;
+    let worker_account = app.consumer().await;
+    let url = format!(
+        "/api/v1/merchants/{}/workers/{}",
+        shop.merchant, shop.workers[0]
+    );
+    app.patch(&url)
+        .bearer(&shop.owner.access)
+        .json(json!({"login_email": worker_account.email}))
+        .send()
+        .await;
+    let id = app.booking(&shop, &app.consumer().await, slot(1)).await;
+    assert_eq!(
+        app.get(&format!("/api/v1/bookings/{id}"))
+            .bearer(&worker_account.access)
+            .send()
+            .await
+            .status,
+        StatusCode::OK
+    );
+    app.patch(&url)
+        .bearer(&shop.owner.access)
+        .json(json!({"active": false}))
+        .send()
+        .await;
+    let res = app
+        .get(&format!("/api/v1/bookings/{id}"))
+        .bearer(&worker_account.access)
+        .send()
+        .await;
+    res.assert_problem(StatusCode::NOT_FOUND, "not_found");
+    assert!(app
+        .get("/api/v1/me/assignments")
+        .bearer(&worker_account.access)
+        .send()
+        .await
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}

@@ -213,3 +213,27 @@ async fn readiness_turns_503_while_draining_for_shutdown() {
         "still alive, still serving"
     );
 }
+
+#[actix_web::test]
+async fn a_nul_character_anywhere_is_422_not_500() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .post("/api/v1/auth/login")
+        .body(
+            "application/json",
+            r#"{"email":"a\u0000@x.cn","password":"x"}"#,
+        )
+        .send()
+        .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(res.fields(), ["email"]);
+    let res = app
+        .post("/api/v1/auth/password-reset")
+        .body("application/json", r#"{"email":"\u0000"}"#)
+        .send()
+        .await;
+    assert_eq!(res.fields(), ["email"]);
+    let res = app.get("/api/v1/merchants?q=a%00b").send().await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(res.fields(), ["q"]);
+}
