@@ -71,6 +71,14 @@ pub fn apply(
     let mut next = current.clone();
     next.status = to.as_str().to_owned();
     edit(&mut next)?;
+    if to.is_active() && (next.worker_id != current.worker_id || next.blocked != current.blocked) {
+        let workers: Vec<Uuid> = current
+            .worker_id
+            .into_iter()
+            .chain(next.worker_id)
+            .collect();
+        models::lock_calendars(conn, &workers)?;
+    }
     let saved = match models::save(conn, current, &next) {
         Ok(Some(saved)) => saved,
         Ok(None) => return Err(invalid_transition(&current.status, action)),

@@ -107,7 +107,8 @@ fn parse_address(
     }))
 }
 
-/// Tries each free worker in turn until the constraint accepts one.
+/// Tries each free worker in turn (in hire order, so calendar locks are taken in that order) until
+/// the constraint accepts one.
 fn insert_with_a_free_worker(
     conn: &mut PgConnection,
     mut booking: Booking,
@@ -115,6 +116,7 @@ fn insert_with_a_free_worker(
 ) -> AppResult<Booking> {
     for worker in workers {
         booking.worker_id = Some(*worker);
+        models::lock_calendars(conn, &[*worker])?;
         match conn.transaction(|conn| models::insert(conn, &booking)) {
             Ok(saved) => return Ok(saved),
             Err(e) if is_overlap(&e) => continue,

@@ -229,6 +229,23 @@ pub struct Booking {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Locks workers' calendars until the transaction ends. Every write that gives a worker time (a
+/// new booking, a reschedule, a reassignment) takes it first, so writers for one worker queue
+/// here instead of deadlocking inside the overlap constraint: two transactions that insert
+/// overlapping ranges would otherwise each wait for the other's uncommitted row. The constraint
+/// stays the guarantee; these locks only order the writers. They are always taken in hire order
+/// (`created_at`, then id: the order of [`qualified_workers`]), so two writers never wait for each
+/// other. `FOR NO KEY UPDATE` does not block the foreign-key checks of other bookings.
+pub fn lock_calendars(conn: &mut PgConnection, worker_ids: &[Uuid]) -> QueryResult<()> {
+    workers::table
+        .filter(workers::id.eq_any(worker_ids))
+        .order((workers::created_at, workers::id))
+        .select(workers::id)
+        .for_no_key_update()
+        .load::<Uuid>(conn)
+        .map(drop)
+}
+
 pub fn insert(conn: &mut PgConnection, booking: &Booking) -> QueryResult<Booking> {
     diesel::insert_into(bookings::table)
         .values(booking)
