@@ -103,21 +103,47 @@ def orders(base, tokens_file, bodies_file, n, threads, result):
     print(json.dumps(out))
 
 
-def inflight(base, accounts_file, password, n, result):
+def inflight(base, accounts_file, password, n, result, ready_file):
+    """Sends n logins on n connections, then touches ready_file (the caller sends SIGTERM on
+    seeing it) and waits for the answers, noting when each arrived."""
+    import http.client
+    from urllib.parse import urlparse
+
+    url = urlparse(base)
     emails = [a.strip() for a in open(accounts_file) if a.strip()][:n]
     statuses = [None] * len(emails)
+    answered_at = [None] * len(emails)
+    sent = threading.Barrier(len(emails) + 1)
 
     def one(i):
-        statuses[i], text = post(base + "/api/v1/auth/login", {"email": emails[i], "password": password}, timeout=60)
-        if statuses[i] != 200:
-            sys.stderr.write("login %d: %s %s\n" % (i, statuses[i], text[:200]))
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+        body = json.dumps({"email": emails[i], "password": password})
+        try:
+            conn.request("POST", "/api/v1/auth/login", body, {"Content-Type": "application/json"})
+        finally:
+            sent.wait()
+        try:
+            res = conn.getresponse()
+            text = res.read()
+            statuses[i] = res.status
+            answered_at[i] = time.time()
+            if res.status != 200:
+                sys.stderr.write("login %d: %s %s\n" % (i, res.status, text[:200]))
+        except Exception as e:  # closed without an answer
+            sys.stderr.write("login %d: %s\n" % (i, e))
 
     ts = [threading.Thread(target=one, args=(i,)) for i in range(len(emails))]
     for t in ts:
         t.start()
+    sent.wait()
+    open(ready_file, "w").write(str(time.time()))
     for t in ts:
         t.join()
-    out = {"sent": len(emails), "statuses": {str(s): statuses.count(s) for s in set(statuses)}}
+    out = {
+        "sent": len(emails),
+        "statuses": {str(s): statuses.count(s) for s in set(statuses)},
+        "answered_at": [t for t in answered_at if t is not None],
+    }
     json.dump(out, open(result, "w"))
     print(json.dumps(out))
 
@@ -126,6 +152,6 @@ if __name__ == "__main__":
     if sys.argv[1] == "orders":
         orders(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), sys.argv[7])
     elif sys.argv[1] == "inflight":
-        inflight(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6])
+        inflight(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6], sys.argv[7])
     else:
         sys.exit(__doc__)

@@ -147,13 +147,14 @@ fault_b() {
     serve 18182 SHUTDOWN_TIMEOUT_SECS=30
     local pid=$SERVE_PID
     seq 1 50 | sed 's/.*/scale-consumer-&@scale.lifemarket.local/' >"$WORK/accounts"
-    python3 bench/faults.py inflight http://127.0.0.1:18182 "$WORK/accounts" scale-user-pass 50 "$WORK/b.json" &
-    local client=$! inflight=0
-    # SIGTERM once the 50 connections are open (the requests are sent right after connecting).
-    for _ in $(seq 1 200); do
-        inflight=$(ss -Htn state established "( sport = :18182 )" | wc -l)
-        ((inflight >= 50)) && break
-        sleep 0.02
+    rm -f "$WORK/b.ready"
+    python3 bench/faults.py inflight http://127.0.0.1:18182 "$WORK/accounts" scale-user-pass 50 "$WORK/b.json" \
+        "$WORK/b.ready" &
+    local client=$!
+    # SIGTERM as soon as all 50 requests have been sent (the client touches b.ready).
+    for _ in $(seq 1 500); do
+        [[ -e $WORK/b.ready ]] && break
+        sleep 0.01
     done
     local t0 t1
     t0=$(date +%s.%N)
@@ -161,12 +162,14 @@ fault_b() {
     wait "$pid" 2>/dev/null || true
     t1=$(date +%s.%N)
     wait "$client"
-    local ok
+    local ok inflight
     ok=$(jq '.statuses["200"] // 0' "$WORK/b.json")
+    # In flight at SIGTERM: the requests answered after it.
+    inflight=$(jq --argjson t0 "$t0" '[.answered_at[] | select(. > $t0)] | length' "$WORK/b.json")
     local secs
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-    verdict b "$([[ $ok == 50 ]] && awk -v s="$secs" 'BEGIN { exit !(s < 30) }' && echo 1 || echo 0)" \
-        "connections open at SIGTERM=$inflight answers=$(jq -c .statuses "$WORK/b.json") exited ${secs} s after SIGTERM (timeout 30 s)"
+    verdict b "$([[ $ok == 50 && $inflight -gt 0 ]] && awk -v s="$secs" 'BEGIN { exit !(s < 30) }' && echo 1 || echo 0)" \
+        "requests in flight at SIGTERM=$inflight answers=$(jq -c .statuses "$WORK/b.json") exited ${secs} s after SIGTERM (timeout 30 s)"
 }
 
 # --- c: worker SIGKILLed 20 times with 1000 emails queued -----------------------------------------
