@@ -93,6 +93,16 @@ impl AppError {
         AppError::Validation("validation_failed", vec![FieldError::new(field, message)])
     }
 
+    /// 403 `wrong_password`: the password given in `field` to confirm a sensitive change (a new
+    /// password, deleting the account) is not the caller's. Not 422: the request is well formed,
+    /// the caller just failed to prove who they are; not 401: their session is still valid.
+    pub fn wrong_password(field: &str) -> Self {
+        AppError::Forbidden(
+            "wrong_password",
+            format!("`{field}` is not your current password."),
+        )
+    }
+
     /// 403: the caller's role may never take `action` on a `subject` (`booking`, `order`).
     pub fn may_not(action: &str, subject: &str) -> Self {
         AppError::Forbidden(

@@ -13,7 +13,7 @@ use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::http::Json;
-use crate::merchants::fields::{coordinates, text};
+use crate::merchants::fields::{coordinates, text, Text};
 use crate::schema::addresses;
 
 use super::rules::{Fields, Phone};
@@ -47,12 +47,19 @@ pub struct Address {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressRequest {
+    #[schema(schema_with = Text::<1, 20>::nullable)]
     pub label: Option<String>,
+    #[schema(schema_with = Text::<1, 50>::schema)]
     pub recipient_name: String,
+    #[schema(schema_with = Phone::schema)]
     pub phone: String,
+    #[schema(schema_with = Text::<4, 200>::schema)]
     pub text: String,
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: f64,
+    #[schema(minimum = -180, maximum = 180)]
     pub lng: f64,
+    #[schema(schema_with = Text::<1, 100>::nullable)]
     pub drop_point_note: Option<String>,
 }
 

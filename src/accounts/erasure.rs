@@ -160,6 +160,7 @@ pub async fn export(id: Identity, state: web::Data<AppState>) -> AppResult<web::
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
     /// The current password, to confirm.
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 
@@ -292,7 +293,7 @@ pub async fn delete_me(
         .verify_blocking(password, Some(user.password_hash))
         .await?
     {
-        return Err(AppError::invalid("password", "is not your password"));
+        return Err(AppError::wrong_password("password"));
     }
     db::tx(&state.pool, move |conn| {
         check_deletable(conn, me)?;

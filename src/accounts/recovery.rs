@@ -71,6 +71,7 @@ fn token_invalid() -> AppError {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub token: String,
 }
 
@@ -106,6 +107,7 @@ pub async fn verify_email(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequest {
+    #[schema(schema_with = crate::accounts::rules::Email::schema)]
     pub email: String,
 }
 
@@ -148,7 +150,9 @@ pub async fn request_reset(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetConfirmRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub token: String,
+    #[schema(min_length = 8, max_length = 128)]
     pub new_password: String,
 }
 

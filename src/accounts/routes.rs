@@ -11,6 +11,7 @@ use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{nullable, Json};
 use crate::jobs::outbox;
+use crate::merchants::fields::Text;
 use crate::AppState;
 
 use super::models::{self, User, UserChanges};
@@ -46,20 +47,33 @@ impl From<User> for UserResponse {
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     #[schema(example = "li.wei@example.cn")]
+    #[schema(schema_with = Email::schema)]
     pub email: String,
     /// 8 to 128 characters.
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
     #[schema(example = "李伟")]
+    #[schema(schema_with = Text::<1, 50>::schema)]
     pub display_name: String,
     /// Mainland mobile number.
     #[schema(example = "13812345678")]
+    #[schema(schema_with = Phone::nullable)]
     pub phone: Option<String>,
     /// Accepts the terms and the privacy policy (their current versions); required.
     #[serde(default)]
+    #[schema(schema_with = must_be_true, required = true)]
     pub accept_terms: bool,
     /// Optional: marketing email. Nothing depends on it; withdraw any time.
     #[serde(default)]
     pub marketing_emails: bool,
+}
+
+/// `accept_terms` in the document: required, and only `true` is accepted.
+fn must_be_true() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Boolean)
+        .enum_values(Some([true]))
+        .build()
 }
 
 /// Creates a consumer account, signs it in and sends a welcome email.
@@ -152,10 +166,12 @@ pub async fn get_me(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
+    #[schema(schema_with = Text::<1, 50>::nullable)]
     pub display_name: Option<String>,
     /// A mainland mobile number, or `null` to remove it.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
+    #[schema(schema_with = Phone::nullable)]
     pub phone: Option<Option<String>>,
 }
 
@@ -196,7 +212,9 @@ pub async fn update_me(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
+    #[schema(max_length = 1024)]
     pub current_password: String,
+    #[schema(min_length = 8, max_length = 128)]
     pub new_password: String,
 }
 
@@ -226,10 +244,7 @@ pub async fn change_password(
         .verify_blocking(req.current_password, Some(user.password_hash))
         .await?
     {
-        return Err(AppError::invalid(
-            "current_password",
-            "is not your current password",
-        ));
+        return Err(AppError::wrong_password("current_password"));
     }
     let hash = state.passwords.hash_blocking(new_password.expose()).await?;
     let (keys, ttl) = (state.keys.clone(), state.config.refresh_token_ttl);

@@ -2,13 +2,13 @@
 
 use crate::error::FieldError;
 
-/// A syntactically valid email address, trimmed and lower-cased.
+/// A syntactically valid email address (as sent: surrounding spaces are refused), lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
-        let value = raw.trim().to_lowercase();
+        let value = raw.to_lowercase();
         let bad = |m: &str| Err(FieldError::new(field, m));
         if value.len() > 254 {
             return bad("must be at most 254 characters");
@@ -37,6 +37,25 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The OpenAPI form: `format: email`, at most 254 characters.
+    pub fn schema() -> utoipa::openapi::Object {
+        email_schema(false)
+    }
+
+    /// [`Email::schema`] or `null`.
+    pub fn nullable() -> utoipa::openapi::Object {
+        email_schema(true)
+    }
+}
+
+fn email_schema(nullable: bool) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(crate::http::openapi::string_type(nullable))
+        .format(Some(utoipa::openapi::SchemaFormat::Custom("email".into())))
+        .max_length(Some(254))
+        .examples([serde_json::json!("li.wei@example.cn")])
+        .build()
 }
 
 /// A password acceptable for a new account: 8 to 128 characters, not all the same character.
@@ -78,21 +97,7 @@ pub struct DisplayName(String);
 
 impl DisplayName {
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
-        let value = raw.trim();
-        let chars = value.chars().count();
-        if chars == 0 {
-            return Err(FieldError::new(field, "must not be empty"));
-        }
-        if chars > 50 {
-            return Err(FieldError::new(field, "must be at most 50 characters"));
-        }
-        if value.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                field,
-                "must not contain control characters",
-            ));
-        }
-        Ok(Self(value.to_owned()))
+        crate::merchants::fields::text(field, raw, 1, 50).map(Self)
     }
 
     pub fn into_inner(self) -> String {
@@ -100,28 +105,63 @@ impl DisplayName {
     }
 }
 
+/// What [`Phone::parse`] accepts.
+pub const PHONE_PATTERN: &str = r"^((\+86|0086)[ -]?)?1[3-9][0-9]([ -]?[0-9]{4}){2}$";
+
+fn phone_schema(nullable: bool) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(crate::http::openapi::string_type(nullable))
+        .pattern(Some(PHONE_PATTERN))
+        .examples([serde_json::json!("13812345678")])
+        .build()
+}
+
 /// A mainland China mobile number, stored as its 11 digits (`+86`, spaces and dashes dropped).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Phone(String);
 
 impl Phone {
+    /// `13812345678`, optionally with `+86`/`0086` in front and a space or dash between the
+    /// groups (`+86 138-1234-5678`): exactly [`PHONE_PATTERN`].
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
-        let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-        let digits = compact
-            .strip_prefix("+86")
-            .or_else(|| compact.strip_prefix("0086"))
-            .unwrap_or(&compact);
-        let valid = digits.len() == 11
-            && digits.chars().all(|c| c.is_ascii_digit())
-            && digits.starts_with('1')
-            && matches!(digits.as_bytes()[1], b'3'..=b'9');
-        if !valid {
-            return Err(FieldError::new(
+        let refuse = || {
+            FieldError::new(
                 field,
                 "must be a mainland mobile number such as 13812345678",
-            ));
+            )
+        };
+        let body = match raw.strip_prefix("+86").or_else(|| raw.strip_prefix("0086")) {
+            Some(rest) => rest.strip_prefix([' ', '-']).unwrap_or(rest),
+            None => raw,
+        };
+        let mut digits = String::with_capacity(11);
+        let mut rest = body;
+        for (i, group) in [3, 4, 4].into_iter().enumerate() {
+            if i > 0 {
+                rest = rest.strip_prefix([' ', '-']).unwrap_or(rest);
+            }
+            let (head, tail) = rest.split_at_checked(group).ok_or_else(refuse)?;
+            if !head.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(refuse());
+            }
+            digits.push_str(head);
+            rest = tail;
         }
-        Ok(Self(digits.to_owned()))
+        let b = digits.as_bytes();
+        if !rest.is_empty() || b[0] != b'1' || !(b'3'..=b'9').contains(&b[1]) {
+            return Err(refuse());
+        }
+        Ok(Self(digits))
+    }
+
+    /// The OpenAPI form of [`Phone::parse`], for `#[schema(schema_with = Phone::schema)]`.
+    pub fn schema() -> utoipa::openapi::Object {
+        phone_schema(false)
+    }
+
+    /// [`Phone::schema`] or `null`.
+    pub fn nullable() -> utoipa::openapi::Object {
+        phone_schema(true)
     }
 
     pub fn into_inner(self) -> String {
@@ -164,13 +204,12 @@ mod tests {
     #[test]
     fn emails_are_normalised_and_checked() {
         assert_eq!(
-            Email::parse("email", "  Li.Wei@Example.CN ")
-                .unwrap()
-                .as_str(),
+            Email::parse("email", "Li.Wei@Example.CN").unwrap().as_str(),
             "li.wei@example.cn"
         );
         for bad in [
             "",
+            " li.wei@example.cn",
             "no-at",
             "@example.cn",
             "a@b",
@@ -212,7 +251,17 @@ mod tests {
             Phone::parse("phone", "13812345678").unwrap().into_inner(),
             "13812345678"
         );
-        for bad in ["12812345678", "1381234567", "138123456789", "phone", ""] {
+        assert!(Phone::parse("phone", "0086-13812345678").is_ok());
+        for bad in [
+            "12812345678",
+            "1381234567",
+            "138123456789",
+            "phone",
+            "",
+            " 13812345678",
+            "138--1234-5678",
+            "+86138 1234 56 78",
+        ] {
             assert!(
                 Phone::parse("phone", bad).is_err(),
                 "{bad} should be refused"
@@ -221,11 +270,12 @@ mod tests {
     }
 
     #[test]
-    fn display_names_are_trimmed_and_bounded() {
+    fn display_names_are_bounded_and_untrimmed() {
         assert_eq!(
-            DisplayName::parse("n", "  王小明 ").unwrap().into_inner(),
+            DisplayName::parse("n", "王小明").unwrap().into_inner(),
             "王小明"
         );
+        assert!(DisplayName::parse("n", "  王小明 ").is_err());
         assert!(DisplayName::parse("n", "   ").is_err());
         assert!(DisplayName::parse("n", &"名".repeat(51)).is_err());
         assert!(DisplayName::parse("n", "a\u{0007}b").is_err());

@@ -22,6 +22,7 @@ use super::create::{free_workers, is_overlap, take_seats};
 use super::models::{self, Booking};
 use super::rules::{self, Actor, BookingAction, BookingStatus, CancelPolicy};
 use super::views::BookingResponse;
+use crate::merchants::fields::Text;
 
 /// How the caller relates to a booking; 404 when not at all.
 pub fn relations(conn: &mut PgConnection, id: &Identity, b: &Booking) -> AppResult<Vec<Actor>> {
@@ -120,6 +121,7 @@ fn saved_tz(conn: &mut PgConnection, b: &Booking) -> AppResult<chrono_tz::Tz> {
 #[serde(deny_unknown_fields)]
 pub struct ActionRequest {
     /// decline, cancel: shown to the other party.
+    #[schema(schema_with = Text::<1, 500>::nullable)]
     pub reason: Option<String>,
     /// confirm: the worker who will go (another qualified worker than the one assigned).
     pub worker_id: Option<Uuid>,

@@ -25,6 +25,7 @@ use super::models::{self, Booking};
 use super::rules::{self, Actor, BookingStatus};
 use super::slots::visit_slots;
 use super::views::{BookingResponse, VisitAddress};
+use crate::merchants::fields::Text;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,12 +36,14 @@ pub struct CreateBookingRequest {
     /// A worker free at that slot; the first free qualified one when absent.
     pub worker_id: Option<Uuid>,
     /// Seats, for in-store reservations (default 1).
+    #[schema(minimum = 1, maximum = 20)]
     pub party_size: Option<i32>,
     /// Required for home visits: the consumer's address or a relative's.
     pub address: Option<VisitAddress>,
     /// The visit is for someone else (an elderly relative, say) at their address.
     #[serde(default)]
     pub for_relative: bool,
+    #[schema(schema_with = Text::<0, 500>::nullable)]
     pub note: Option<String>,
 }
 
@@ -310,7 +313,7 @@ fn create(
 /// Books a slot. Requires an `Idempotency-Key`: a retried request returns the same booking.
 #[utoipa::path(post, path = "/api/v1/bookings", tag = "booking", security(("bearer" = [])),
     request_body = CreateBookingRequest,
-    params(("Idempotency-Key" = String, Header, description = "Client-chosen key; the same key and body replay the first answer")),
+    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Client-chosen key; the same key and body replay the first answer")),
     responses((status = 201, body = BookingResponse), (status = 404, body = Problem),
         (status = 409, body = Problem, description = "slot_taken, slot_full, idempotency_in_flight"),
         (status = 422, body = Problem, description = "validation_failed, idempotency_key_reused, idempotency_key_required")))]

@@ -168,18 +168,25 @@ pub struct BookingSettings {
     /// Confirm bookings at once instead of waiting for the merchant.
     pub auto_accept: bool,
     /// Minutes between booking and start, at least (0..=10080).
+    #[schema(minimum = 0, maximum = 10080)]
     pub min_notice_minutes: i32,
     /// How far ahead consumers may book, in days (1..=180).
+    #[schema(minimum = 1, maximum = 180)]
     pub horizon_days: i32,
     /// Minutes a worker is kept free after each visit (0..=240), besides the service's own.
+    #[schema(minimum = 0, maximum = 240)]
     pub buffer_minutes: i32,
     /// Minutes between offered start times (5..=240).
+    #[schema(minimum = 5, maximum = 240)]
     pub slot_step_minutes: i32,
     /// A consumer cancels for free until this many hours before the start (0..=168).
+    #[schema(minimum = 0, maximum = 168)]
     pub free_cancel_hours: i32,
     /// Later, this share of the price is the fee (0..=100).
+    #[schema(minimum = 0, maximum = 100)]
     pub late_cancel_fee_percent: i32,
     /// How many times a booking may be rescheduled (0..=10).
+    #[schema(minimum = 0, maximum = 10)]
     pub reschedule_limit: i32,
 }
 

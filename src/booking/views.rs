@@ -10,20 +10,26 @@ use crate::privacy::{mask_address, mask_name, mask_phone};
 
 use super::models::Booking;
 use super::rules::{Actor, BookingStatus};
+use crate::merchants::fields::Text;
 
 /// Where a home visit happens, and whom to call.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VisitAddress {
     #[schema(example = "重庆市渝中区解放碑步行街88号3栋1201")]
+    #[schema(schema_with = Text::<4, 200>::schema)]
     pub text: String,
     #[schema(example = 29.5590)]
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: f64,
     #[schema(example = 106.5780)]
+    #[schema(minimum = -180, maximum = 180)]
     pub lng: f64,
     #[schema(example = "王奶奶")]
+    #[schema(schema_with = Text::<1, 50>::schema)]
     pub contact_name: String,
     #[schema(example = "13812345678")]
+    #[schema(schema_with = crate::accounts::rules::Phone::schema)]
     pub contact_phone: String,
 }
 

@@ -22,6 +22,7 @@ use crate::merchants::{self, access};
 use crate::moderation::audit::{self, ActorRole, Entry};
 use crate::AppState;
 
+use crate::merchants::fields::Text;
 use rules::Breakdown;
 
 /// The job that recomputes one merchant's score.
@@ -138,10 +139,13 @@ pub enum PenaltyKind {
 #[serde(deny_unknown_fields)]
 pub struct PenaltyRequest {
     pub kind: PenaltyKind,
+    #[schema(schema_with = Text::<2, 500>::schema)]
     pub reason: String,
     /// 1 to 1000.
+    #[schema(minimum = 1, maximum = 1000)]
     pub points: Option<i32>,
     /// Until it expires, 1 to 730 days.
+    #[schema(minimum = 1, maximum = 730)]
     pub days: Option<i64>,
 }
 

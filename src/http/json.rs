@@ -3,9 +3,10 @@
 //! actix's own `web::Json` reports serde's message without the path of the field that failed.
 //! This one answers 400 `malformed_json` for bodies that are not JSON, 422 `validation_failed`
 //! with the field's path for wrong types, unknown fields and missing fields, 413 beyond the
-//! limit and 415 for other content types. An empty body reads as `{}`, so actions whose fields
-//! are all optional need no body. It also keeps a digest of the body's canonical form
-//! (keys sorted) for idempotency keys.
+//! limit and 415 for other content types. An empty body reads as `{}` on POST, so actions whose
+//! fields are all optional need no body; a PUT or PATCH without one is 400 `malformed_json`.
+//! Numbers are read as JSON Schema reads them: `3.0` is the integer 3. It also keeps a digest of
+//! the body's canonical form (keys sorted) for idempotency keys.
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
@@ -77,6 +78,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         let json = is_json(req);
+        let may_be_empty = req.method() == actix_web::http::Method::POST;
         let mut payload = payload.take();
         Box::pin(async move {
             if declared.is_some_and(|n| n > limit) {
@@ -91,7 +93,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            if body.is_empty() {
+            if body.is_empty() && may_be_empty {
                 // An action without a body (`POST .../approve`) is an empty object.
                 return parse(b"{}");
             }
@@ -105,7 +107,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
 /// Parses a body: syntax first (400), then the shape of `T` (422 naming the field).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Json<T>, AppError> {
-    let tree: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+    let mut tree: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
         AppError::BadRequest("malformed_json", format!("The body is not valid JSON: {e}"))
     })?;
     if let Some(path) = nul_at(&tree, "") {
@@ -120,6 +122,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Json<T>, AppError> {
             "must not contain the NUL character",
         ));
     }
+    integral_floats_to_integers(&mut tree);
     let digest = Sha256::digest(serde_json::to_vec(&tree).unwrap_or_default()).into();
     let value = serde_path_to_error::deserialize(tree).map_err(|err| {
         let path = err.path().to_string();
@@ -127,6 +130,27 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Json<T>, AppError> {
         AppError::Validation("validation_failed", vec![field_error(&path, &message)])
     })?;
     Ok(Json { value, digest })
+}
+
+/// Rewrites `3.0` as `3`: JSON has one number type and JSON Schema calls a number with no
+/// fractional part an integer, so a client (or a generator) that writes `3.0` for an integer field
+/// is right. Only values an `f64` holds exactly (|n| < 2^53) are rewritten.
+fn integral_floats_to_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < EXACT) {
+                // In range and integral, so the cast is exact.
+                #[allow(clippy::cast_possible_truncation)]
+                let i = f as i64;
+                *value = Value::from(i);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_floats_to_integers),
+        _ => {}
+    }
 }
 
 /// The path of the first string (or key) holding U+0000, if any.
@@ -260,6 +284,25 @@ mod tests {
                 .phone,
             Some(None)
         );
+    }
+
+    #[test]
+    fn integral_floats_read_as_integers() {
+        #[derive(Debug, Deserialize)]
+        struct Counts {
+            n: i32,
+            f: f64,
+        }
+        let c = parse::<Counts>(br#"{"n": -5833.0, "f": 2.0}"#).unwrap();
+        assert_eq!((c.n, c.f), (-5833, 2.0));
+        assert_eq!(
+            parse::<Counts>(br#"{"n": 1.0, "f": 0}"#).unwrap().digest(),
+            parse::<Counts>(br#"{"n": 1, "f": 0.0}"#).unwrap().digest()
+        );
+        match parse::<Counts>(br#"{"n": 1.5, "f": 0}"#) {
+            Err(AppError::Validation(_, errors)) => assert_eq!(errors[0].field, "n"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -59,6 +59,17 @@ use crate::{
 )]
 pub struct ApiDoc;
 
+/// `string`, or `string`/`null` for an optional field: the type of the hand-built string schemas
+/// (`Text`, `Phone`, `Email`) that state a field's rule in the document.
+pub fn string_type(nullable: bool) -> utoipa::openapi::schema::SchemaType {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    if nullable {
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::new(Type::String)
+    }
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {

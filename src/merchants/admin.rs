@@ -13,6 +13,7 @@ use crate::http::Query;
 use crate::http::{Json, Page, PageParams};
 use crate::AppState;
 
+use super::fields::{text, Text};
 use super::models;
 use super::rules::{Actor, MerchantAction, MerchantStatus};
 use super::views::MerchantResponse;
@@ -21,6 +22,7 @@ use super::views::MerchantResponse;
 #[into_params(parameter_in = Query)]
 pub struct AdminMerchantQuery {
     /// Default `submitted` (the review queue).
+    #[param(pattern = "^(draft|submitted|approved|rejected|suspended)$")]
     pub status: Option<String>,
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
@@ -75,11 +77,28 @@ pub async fn list_merchants(
     Ok(web::Json(page))
 }
 
-/// The reason for a decision (required to reject or suspend; shown to the merchant).
+/// An optional note on an approval or reinstatement (shown to the merchant).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MerchantDecisionRequest {
+    #[schema(schema_with = Text::<1, 500>::nullable)]
     pub reason: Option<String>,
+}
+
+/// The reason for a rejection or suspension (required; shown to the merchant).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantReasonRequest {
+    #[schema(schema_with = Text::<1, 500>::schema)]
+    pub reason: String,
+}
+
+impl From<MerchantReasonRequest> for MerchantDecisionRequest {
+    fn from(body: MerchantReasonRequest) -> Self {
+        Self {
+            reason: Some(body.reason),
+        }
+    }
 }
 
 async fn decide(
@@ -92,14 +111,9 @@ async fn decide(
     id.require_operator()?;
     let reason = body
         .reason
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty());
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
-        return Err(AppError::invalid(
-            "reason",
-            "must be at most 500 characters",
-        ));
-    }
+        .map(|r| text("reason", &r, 1, 500))
+        .transpose()
+        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
     if action.needs_reason() && reason.is_none() {
         return Err(AppError::invalid(
             "reason",
@@ -124,10 +138,10 @@ async fn decide(
 }
 
 macro_rules! decision_route {
-    ($name:ident, $action:expr, $path:literal, $doc:literal) => {
+    ($name:ident, $action:expr, $body:ty, $path:literal, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "admin", security(("bearer" = [])),
-            params(("id" = Uuid, Path)), request_body = MerchantDecisionRequest,
+            params(("id" = Uuid, Path)), request_body = $body,
             responses((status = 200, body = MerchantResponse), (status = 403, body = Problem),
                 (status = 404, body = Problem), (status = 409, body = Problem, description = "invalid_transition"),
                 (status = 422, body = Problem)))]
@@ -135,9 +149,9 @@ macro_rules! decision_route {
             id: Identity,
             state: web::Data<AppState>,
             path: web::Path<Uuid>,
-            body: Json<MerchantDecisionRequest>,
+            body: Json<$body>,
         ) -> AppResult<web::Json<MerchantResponse>> {
-            decide(id, state, path.into_inner(), $action, body.into_inner()).await
+            decide(id, state, path.into_inner(), $action, body.into_inner().into()).await
         }
     };
 }
@@ -145,24 +159,28 @@ macro_rules! decision_route {
 decision_route!(
     approve,
     MerchantAction::Approve,
+    MerchantDecisionRequest,
     "/api/v1/admin/merchants/{id}/approve",
     "Approves a submitted application: the merchant becomes visible to consumers."
 );
 decision_route!(
     reject,
     MerchantAction::Reject,
+    MerchantReasonRequest,
     "/api/v1/admin/merchants/{id}/reject",
     "Rejects a submitted application with a reason; the merchant may correct and resubmit."
 );
 decision_route!(
     suspend,
     MerchantAction::Suspend,
+    MerchantReasonRequest,
     "/api/v1/admin/merchants/{id}/suspend",
     "Suspends an approved merchant with a reason; it is hidden from consumers."
 );
 decision_route!(
     reinstate,
     MerchantAction::Reinstate,
+    MerchantDecisionRequest,
     "/api/v1/admin/merchants/{id}/reinstate",
     "Reinstates a suspended merchant."
 );

@@ -17,6 +17,7 @@ use crate::AppState;
 use super::access::{self, MemberRole};
 use super::fields;
 use super::models::{self, Worker, WorkerChanges};
+use crate::merchants::fields::Text;
 
 /// A member of a merchant.
 #[derive(Debug, Serialize, ToSchema)]
@@ -60,6 +61,7 @@ pub async fn list_members(
 #[serde(deny_unknown_fields)]
 pub struct AddMemberRequest {
     /// The email of an existing account.
+    #[schema(schema_with = crate::accounts::rules::Email::schema)]
     pub email: String,
     /// `manager` or `staff`.
     pub role: MemberRole,
@@ -154,15 +156,18 @@ impl From<Worker> for WorkerResponse {
 #[serde(deny_unknown_fields)]
 pub struct WorkerRequest {
     #[schema(example = "张阿姨")]
+    #[schema(schema_with = Text::<1, 50>::nullable)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::accounts::rules::Phone::nullable)]
     pub phone: Option<Option<String>>,
     /// Category codes (`housekeeping`, `repair`, ...) and `courier`.
     pub skills: Option<Vec<String>>,
     /// The email of the worker's own account, to let them sign in; `null` unlinks it.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::accounts::rules::Email::nullable)]
     pub login_email: Option<Option<String>>,
     pub active: Option<bool>,
 }

@@ -21,12 +21,14 @@ use crate::schema::{appeals, moderation_decisions};
 use crate::AppState;
 
 use super::audit::{self, ActorRole, Entry};
+use crate::merchants::fields::Text;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewDecisionRequest {
     pub decision: Decision,
     /// Required to hide or remove; shown in place of a hidden review's text.
+    #[schema(schema_with = Text::<2, 500>::nullable)]
     pub reason: Option<String>,
     /// The review version the operator saw.
     pub version: i32,
@@ -125,6 +127,7 @@ pub async fn decide(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppealRequest {
+    #[schema(schema_with = Text::<2, 500>::schema)]
     pub reason: String,
 }
 
@@ -206,6 +209,7 @@ pub enum AppealOutcome {
 #[serde(deny_unknown_fields)]
 pub struct AppealDecisionRequest {
     pub outcome: AppealOutcome,
+    #[schema(schema_with = Text::<2, 500>::schema)]
     pub reason: String,
 }
 

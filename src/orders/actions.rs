@@ -21,6 +21,7 @@ use crate::AppState;
 use super::models::{self, Order, Proof};
 use super::rules::{self, Actor, HandoffMethod, OrderAction, OrderKind, OrderStatus, ProofError};
 use super::views::OrderResponse;
+use crate::merchants::fields::Text;
 
 /// Wrong PINs allowed before in-person handoff is locked for the order.
 pub const MAX_PIN_ATTEMPTS: i32 = 5;
@@ -50,13 +51,16 @@ fn invalid_transition(from: &str, action: OrderAction) -> AppError {
 pub struct HandoffProof {
     pub method: HandoffMethod,
     /// Where it was left or handed over, e.g. "门口鞋柜".
+    #[schema(schema_with = Text::<1, 100>::schema)]
     pub drop_point: String,
     /// Upload references of photos (required for contactless).
     #[serde(default)]
+    #[schema(max_items = 10, inline)]
     pub photo_refs: Vec<String>,
     /// The 4-digit PIN the consumer reads out (required in person).
     pub pin: Option<String>,
     /// Items collected (pickup legs).
+    #[schema(minimum = 1, maximum = 999)]
     pub item_count: Option<i32>,
 }
 
@@ -65,12 +69,14 @@ pub struct HandoffProof {
 #[serde(deny_unknown_fields)]
 pub struct OrderActionRequest {
     /// reject, cancel, fail, pickup-fail.
+    #[schema(schema_with = Text::<1, 500>::nullable)]
     pub reason: Option<String>,
     /// deliver, and pick-up on a pickup leg.
     pub proof: Option<HandoffProof>,
     /// schedule-pickup: when the courier comes.
     pub pickup_at: Option<DateTime<Utc>>,
     /// requote: the new subtotal for what was actually collected.
+    #[schema(minimum = 0, maximum = 100000000)]
     pub requote_cents: Option<i64>,
 }
 

@@ -19,6 +19,7 @@ use crate::AppState;
 use super::models::{self, SafetyCheck, Settings};
 use super::rules::{Actor, OrderStatus};
 use super::views::{OrderResponse, RefundResponse};
+use crate::merchants::fields::Text;
 
 fn active_order_of_member(
     conn: &mut diesel::PgConnection,
@@ -106,6 +107,7 @@ pub enum SafetyRole {
 pub struct SafetyCheckRequest {
     pub role: SafetyRole,
     /// Body temperature in °C (34 to 43).
+    #[schema(minimum = 34, maximum = 43)]
     pub temperature_c: f64,
     pub ok: bool,
     /// Default now.
@@ -173,7 +175,9 @@ pub async fn add_safety_check(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundRequest {
+    #[schema(minimum = 1, maximum = 100000000)]
     pub amount_cents: i64,
+    #[schema(schema_with = Text::<2, 500>::schema)]
     pub reason: String,
 }
 
@@ -243,19 +247,26 @@ pub async fn refund(
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderSettings {
+    #[schema(minimum = 0, maximum = 10000000)]
     pub min_order_cents: i64,
+    #[schema(minimum = 0, maximum = 10000000)]
     pub packaging_fee_cents: i64,
+    #[schema(minimum = 0, maximum = 10000000)]
     pub delivery_fee_cents: i64,
     /// An order not accepted within this many minutes is cancelled (1..=1440).
+    #[schema(minimum = 1, maximum = 1440)]
     pub accept_within_minutes: i32,
     /// Preparation time used for the promised delivery time (0..=1440).
+    #[schema(minimum = 0, maximum = 1440)]
     pub prep_minutes: i32,
     /// A delivered order completes by itself after this many hours (1..=720).
+    #[schema(minimum = 1, maximum = 720)]
     pub auto_complete_hours: i32,
     /// `[[minutes late, compensation in fen], ...]`, ascending.
     #[schema(value_type = Vec<Vec<i64>>, example = json!([[10, 300], [20, 600], [40, 1000]]))]
     pub late_tiers: Vec<(i64, i64)>,
     /// Compensation is capped at this share of the total (0..=100).
+    #[schema(minimum = 0, maximum = 100)]
     pub late_cap_percent: i32,
 }
 

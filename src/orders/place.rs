@@ -24,6 +24,7 @@ use crate::AppState;
 use super::models::{self, Item, Order};
 use super::rules::{self, Actor, OrderKind, OrderStatus};
 use super::views::{Extras, OrderResponse};
+use crate::merchants::fields::Text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -37,6 +38,7 @@ pub enum DeliveryMode {
 pub struct OrderLine {
     pub service_id: Uuid,
     /// 1 to 999.
+    #[schema(minimum = 1, maximum = 999)]
     pub quantity: i32,
 }
 
@@ -47,6 +49,7 @@ pub struct OrderLine {
 pub struct PlaceOrderRequest {
     pub merchant_id: Uuid,
     /// Services of kind `delivery` (catering) or `pickup_return` (laundry, repair), one kind.
+    #[schema(min_items = 1, max_items = 50)]
     pub items: Vec<OrderLine>,
     /// A saved address of the caller's, or
     pub address_id: Option<Uuid>,
@@ -54,7 +57,9 @@ pub struct PlaceOrderRequest {
     pub address: Option<AddressRequest>,
     pub delivery_mode: DeliveryMode,
     /// Where to leave it, e.g. "门口鞋柜"; defaults to the address's note.
+    #[schema(schema_with = Text::<1, 100>::nullable)]
     pub drop_point_note: Option<String>,
+    #[schema(schema_with = Text::<0, 500>::nullable)]
     pub note: Option<String>,
 }
 
@@ -253,7 +258,7 @@ fn place(
 /// Places an order. Requires an `Idempotency-Key`: a retried request returns the same order.
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])),
     request_body = PlaceOrderRequest,
-    params(("Idempotency-Key" = String, Header, description = "Client-chosen key; the same key and body replay the first answer")),
+    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Client-chosen key; the same key and body replay the first answer")),
     responses((status = 201, body = OrderResponse), (status = 404, body = Problem),
         (status = 409, body = Problem, description = "merchant_closed, idempotency_in_flight"),
         (status = 422, body = Problem, description = "validation_failed (e.g. an address outside the radius, a client-sent total)")))]

@@ -17,10 +17,12 @@ use crate::AppState;
 use super::models;
 use super::routes::author_name;
 use super::views::{ReplyResponse, ReviewResponse};
+use crate::merchants::fields::Text;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyRequest {
+    #[schema(schema_with = Text::<1, 1000>::schema)]
     pub body: String,
 }
 
@@ -73,6 +75,7 @@ pub enum ReportReason {
 #[serde(deny_unknown_fields)]
 pub struct ReportRequest {
     pub reason: ReportReason,
+    #[schema(schema_with = Text::<1, 500>::nullable)]
     pub note: Option<String>,
 }
 

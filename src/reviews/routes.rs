@@ -21,6 +21,7 @@ use crate::AppState;
 use super::models::{self, Review};
 use super::rules;
 use super::views::ReviewResponse;
+use crate::merchants::fields::Text;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -30,12 +31,17 @@ pub struct CreateReviewRequest {
     /// an order delivered to you.
     pub order_id: Option<Uuid>,
     /// 1 to 5.
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: i16,
+    #[schema(minimum = 1, maximum = 5)]
     pub quality: Option<i16>,
+    #[schema(minimum = 1, maximum = 5)]
     pub punctuality: Option<i16>,
+    #[schema(minimum = 1, maximum = 5)]
     pub hygiene: Option<i16>,
     /// Up to 1000 characters.
     #[serde(default)]
+    #[schema(schema_with = Text::<0, 1000>::schema)]
     pub body: String,
     /// Up to 9 upload references.
     #[serde(default)]
@@ -137,7 +143,7 @@ fn create(conn: &mut PgConnection, author: Uuid, req: CreateReviewRequest) -> Ap
 /// `Idempotency-Key`. A review that trips an anti-fake rule is held for moderation.
 #[utoipa::path(post, path = "/api/v1/reviews", tag = "reviews", security(("bearer" = [])),
     request_body = CreateReviewRequest,
-    params(("Idempotency-Key" = String, Header, description = "Client-chosen key")),
+    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Client-chosen key")),
     responses((status = 201, body = ReviewResponse),
         (status = 409, body = Problem, description = "already_reviewed, review_window_closed"),
         (status = 422, body = Problem)))]
@@ -166,7 +172,9 @@ pub async fn create_review(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditReviewRequest {
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: Option<i16>,
+    #[schema(schema_with = Text::<0, 1000>::nullable)]
     pub body: Option<String>,
 }
 

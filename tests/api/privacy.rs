@@ -256,7 +256,7 @@ async fn deleting_an_account_erases_identifiers_and_keeps_pseudonymous_records()
     };
     delete("not my password")
         .await
-        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        .assert_problem(StatusCode::FORBIDDEN, "wrong_password");
     delete("a unique secret 9f3")
         .await
         .assert_problem(StatusCode::CONFLICT, "active_orders");
