@@ -8,7 +8,9 @@
 #
 # Uses the bench PostgreSQL (bench/run.sh's; BENCH_PG_DIR, BENCH_PG_PORT), a fresh database
 # bench_fuzz seeded with `seed --demo --scale 100`, and a virtualenv it creates in bench/.venv
-# (schemathesis from PyPI). Reports go to bench/results/fuzz-<role>.txt.
+# (schemathesis from PyPI). Reports go to bench/results/fuzz-<role>.txt. Settings (what the
+# document cannot state) are in bench/schemathesis.toml. FUZZ_BIN runs another build (e.g. the
+# debug one: FUZZ_BIN=target/debug/lifemarket BENCH_SKIP_BUILD=1).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,7 +23,7 @@ PG_PORT=${BENCH_PG_PORT:-55532}
 APP_PORT=${FUZZ_APP_PORT:-18090}
 MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-100}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-BIN=$TARGET/release/lifemarket
+BIN=${FUZZ_BIN:-$TARGET/release/lifemarket}
 DB_URL="postgres://postgres@127.0.0.1:$PG_PORT/bench_fuzz"
 ADMIN_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 VENV=$ROOT/bench/.venv
@@ -59,7 +61,7 @@ for who in consumer merchant operator; do
     token=$(curl -fs -X POST "http://127.0.0.1:$APP_PORT/api/v1/auth/login" -H 'Content-Type: application/json' \
         -d "{\"email\":\"$who@demo.lifemarket.local\",\"password\":\"demo-$who-pass\"}" | jq -r .access_token)
     log "schemathesis as $who ($MAX_EXAMPLES examples per operation)"
-    if ! "$ST" run "http://127.0.0.1:$APP_PORT/api/openapi.json" --checks all \
+    if ! "$ST" --config-file "$ROOT/bench/schemathesis.toml" run "http://127.0.0.1:$APP_PORT/api/openapi.json" --checks all \
         --url "http://127.0.0.1:$APP_PORT" \
         --header "Authorization: Bearer $token" --max-examples "$MAX_EXAMPLES" \
         --workers 2 --seed 8 --continue-on-failure >"$OUT/fuzz-$who.txt" 2>&1; then

@@ -113,13 +113,17 @@ pub struct ResetRequest {
 
 /// Sends a reset link if the email is registered. Always 202 with the same body.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "privacy", request_body = ResetRequest,
-    responses((status = 202, body = StatusResponse), (status = 429, body = Problem)))]
+    responses((status = 202, body = StatusResponse), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn request_reset(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: Json<ResetRequest>,
 ) -> AppResult<(web::Json<StatusResponse>, StatusCode)> {
-    let email = body.into_inner().email.trim().to_lowercase();
+    // A malformed address is 422 (that reveals nothing about who is registered).
+    let email = super::rules::Email::parse("email", &body.into_inner().email)
+        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?
+        .as_str()
+        .to_owned();
     let address = client_addr(&req, &state.config.trusted_proxies);
     let limits = (
         state.config.login_limit_per_account,

@@ -122,6 +122,10 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Json<T>, AppError> {
             "must not contain the NUL character",
         ));
     }
+    if !tree.is_object() {
+        // serde would read a struct from an array of its fields in order; the API takes objects.
+        return Err(AppError::invalid("body", "must be a JSON object"));
+    }
     integral_floats_to_integers(&mut tree);
     let digest = Sha256::digest(serde_json::to_vec(&tree).unwrap_or_default()).into();
     let value = serde_path_to_error::deserialize(tree).map_err(|err| {
@@ -284,6 +288,14 @@ mod tests {
                 .phone,
             Some(None)
         );
+    }
+
+    #[test]
+    fn a_body_must_be_an_object() {
+        match parse::<Body>(br#"["a", null, null]"#) {
+            Err(AppError::Validation(_, errors)) => assert_eq!(errors[0].field, "body"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -63,8 +63,16 @@ pub struct AddMemberRequest {
     /// The email of an existing account.
     #[schema(schema_with = crate::accounts::rules::Email::schema)]
     pub email: String,
-    /// `manager` or `staff`.
+    /// `manager` or `staff` (a merchant has one owner, the applicant).
+    #[schema(schema_with = addable_role)]
     pub role: MemberRole,
+}
+
+fn addable_role() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["manager", "staff"]))
+        .build()
 }
 
 /// Adds a member by email, or changes a member's role (owner only).
