@@ -64,7 +64,7 @@ for who in consumer merchant operator; do
     if ! "$ST" --config-file "$ROOT/bench/schemathesis.toml" run "http://127.0.0.1:$APP_PORT/api/openapi.json" --checks all \
         --url "http://127.0.0.1:$APP_PORT" \
         --header "Authorization: Bearer $token" --max-examples "$MAX_EXAMPLES" \
-        --workers 2 --seed 8 --continue-on-failure >"$OUT/fuzz-$who.txt" 2>&1; then
+        --workers 1 --seed 8 --continue-on-failure >"$OUT/fuzz-$who.txt" 2>&1; then
         status=1
     fi
     tail -n 30 "$OUT/fuzz-$who.txt"

@@ -11,11 +11,13 @@
 #      port BENCH_PG_PORT, default 55532), left running for the next run (BENCH_STOP_PG=1 stops it);
 #   3. per scale: database bench_<N>, migrated and seeded with `seed --demo --scale N` (reused when
 #      it already holds that scale; BENCH_RESEED=1 rebuilds it);
-#   4. the release server (RUN_WORKER_IN_SERVER=false, DB_POOL_SIZE=BENCH_POOL, default 16) on
-#      127.0.0.1:BENCH_APP_PORT (default 18080), tokens of 8 generated consumers;
+#   4. the release server (RUN_WORKER_IN_SERVER=false, DB_POOL_SIZE=BENCH_POOL, default 4: about
+#      2 x cores, see docs/performance.md) on 127.0.0.1:BENCH_APP_PORT (default 18080), tokens of
+#      8 generated consumers;
 #   5. wrk (bench/requests.lua) through each scenario for BENCH_DURATION seconds (default 10) at
-#      BENCH_CONCURRENCY connections (default 16), then pgbench with bench/sql/<scenario>.sql at
-#      the same concurrency; the server's peak RSS (VmHWM);
+#      each of BENCH_CONCURRENCY connections (default 8; a list such as "4 8 16 32" sweeps them to
+#      find the peak), then pgbench with bench/sql/<scenario>.sql at the same concurrency; the
+#      server's peak RSS (VmHWM);
 #   6. a table of all figures, also written to bench/results/<UTC time>.txt.
 # BENCH_SKIP_BUILD=1 uses the release binary already built (all three bench scripts).
 #
@@ -32,8 +34,11 @@ PG_PORT=${BENCH_PG_PORT:-55532}
 APP_PORT=${BENCH_APP_PORT:-18080}
 SCALES=${BENCH_SCALES:-10000}
 DURATION=${BENCH_DURATION:-10}
-CONC=${BENCH_CONCURRENCY:-16}
-POOL=${BENCH_POOL:-16}
+CONCS=${BENCH_CONCURRENCY:-8}
+POOL=${BENCH_POOL:-4}
+for conc in $CONCS; do
+    [[ $conc =~ ^[0-9]+$ ]] && ((conc >= 2)) || die "BENCH_CONCURRENCY holds '$conc', not a number >= 2 (wrk runs two threads)"
+done
 SCENARIOS=${BENCH_SCENARIOS:-"discovery profile slots booking hot_slot order mixed"}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET/release/lifemarket
@@ -208,15 +213,15 @@ make_requests() {
 # --- one scenario ----------------------------------------------------------------------------
 declare -a ROWS=()
 run_scenario() {
-    local scale=$1 name=$2 db_url=$3 out
+    local scale=$1 name=$2 db_url=$3 conc=$4 out
     if [[ $name == hot_slot ]]; then
         psql_q "$db_url" -c "UPDATE bookings SET status = 'cancelled'
             WHERE worker_id = md5('scale-worker-5-3')::uuid
               AND status IN ('pending_confirmation', 'confirmed', 'in_service')"
     fi
-    out=$(BENCH_REQUESTS=$WORK/$name.tsv wrk -t2 -c"$CONC" -d"${DURATION}s" --timeout 10s \
+    out=$(BENCH_REQUESTS=$WORK/$name.tsv wrk -t2 -c"$conc" -d"${DURATION}s" --timeout 10s \
         -s bench/requests.lua "http://127.0.0.1:$APP_PORT" 2>&1)
-    printf '%s\n' "$out" >"$WORK/wrk-$name.txt"
+    printf '%s\n' "$out" >"$WORK/wrk-$name-$conc.txt"
     local rps p50 p99 status s201 s409 s4xx s5xx sock
     rps=$(sed -n 's/^RATE rps=\([0-9.]*\).*/\1/p' <<<"$out")
     sock=$(sed -n 's/^RATE .*errors_socket=\([0-9]*\).*/\1/p' <<<"$out")
@@ -240,12 +245,12 @@ run_scenario() {
     fi
     if ((${#files[@]})); then
         local pgout
-        pgout=$("$PGBENCH" -n -M prepared -c "$CONC" -j 2 -T "$DURATION" -D "scale=$scale" \
+        pgout=$("$PGBENCH" -n -M prepared -c "$conc" -j 2 -T "$DURATION" -D "scale=$scale" \
             "${files[@]}" "$db_url" 2>&1) || {
             printf '%s\n' "$pgout" >&2
             warn "pgbench failed for $name"
         }
-        printf '%s\n' "$pgout" >"$WORK/pgbench-$name.txt"
+        printf '%s\n' "$pgout" >"$WORK/pgbench-$name-$conc.txt"
         ceiling=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' <<<"$pgout")
         cp50=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$pgout")
         if [[ -n $ceiling && -n $rps ]]; then
@@ -253,15 +258,15 @@ run_scenario() {
         fi
     fi
     local row
-    row=$(printf '%-8s %-10s %9s %8s %8s %6s %6s %6s %6s %6s %10s %9s %6s' \
-        "$scale" "$name" "${rps:-?}" "${p50:-?}" "${p99:-?}" "${s201:-?}" "${s409:-?}" \
+    row=$(printf '%-8s %-10s %5s %9s %8s %8s %6s %6s %6s %6s %6s %10s %9s %6s' \
+        "$scale" "$name" "$conc" "${rps:-?}" "${p50:-?}" "${p99:-?}" "${s201:-?}" "${s409:-?}" \
         "${s4xx:-?}" "${s5xx:-?}" "${sock:-?}" "${ceiling:--}" "${cp50:--}" "$ratio")
     ROWS+=("$row")
     printf '%s\n' "$row"
 }
 
-HEADER=$(printf '%-8s %-10s %9s %8s %8s %6s %6s %6s %6s %6s %10s %9s %6s' \
-    merchants scenario req/s p50_ms p99_ms 201 409 4xx 5xx sockerr ceil_tps ceil_avg ratio)
+HEADER=$(printf '%-8s %-10s %5s %9s %8s %8s %6s %6s %6s %6s %6s %10s %9s %6s' \
+    merchants scenario conns req/s p50_ms p99_ms 201 409 4xx 5xx sockerr ceil_tps ceil_avg ratio)
 
 # --- per scale -------------------------------------------------------------------------------
 declare -a RSS=()
@@ -292,10 +297,12 @@ for scale in $SCALES; do
         tokens+=${tokens:+,}$t
     done
     make_requests "$db_url" "$scale" "$tokens"
-    log "$scale merchants: ${DURATION}s per scenario at $CONC connections (server pool $POOL)"
+    log "$scale merchants: ${DURATION}s per scenario at $CONCS connections (server pool $POOL)"
     printf '%s\n' "$HEADER"
     for name in $SCENARIOS; do
-        run_scenario "$scale" "$name" "$db_url"
+        for conc in $CONCS; do
+            run_scenario "$scale" "$name" "$db_url" "$conc"
+        done
     done
     if [[ " $SCENARIOS " == *" hot_slot "* ]]; then
         booked=$(psql_q "$db_url" -c "SELECT count(*) FROM bookings WHERE worker_id = md5('scale-worker-5-3')::uuid
@@ -309,7 +316,7 @@ done
 
 {
     printf '\nlifemarket load benchmark, %s, %s cores, %ss per scenario, %s connections, pool %s\n' \
-        "$(date -u +%FT%TZ)" "$(nproc)" "$DURATION" "$CONC" "$POOL"
+        "$(date -u +%FT%TZ)" "$(nproc)" "$DURATION" "$CONCS" "$POOL"
     printf '%s\n' "$HEADER"
     printf '%s\n' "${ROWS[@]}"
     printf '%s\n' "${RSS[@]}"

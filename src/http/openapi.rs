@@ -52,7 +52,7 @@ use crate::{
         accounts::erasure::delete_me, accounts::recovery::verify_email, accounts::recovery::request_reset,
         accounts::recovery::confirm_reset, accounts::admin::read_user,
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, catalog::discovery::Sort, reviews::list::ReviewSort)),
     modifiers(&BearerAuth, &ProblemResponses),
     tags((name = "health"), (name = "auth"), (name = "accounts"), (name = "merchants"), (name = "catalog"),
         (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation")),
