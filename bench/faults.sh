@@ -17,18 +17,15 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-ROOT=$PWD
 # shellcheck source=scripts/pg-common.sh
 source scripts/pg-common.sh
+# shellcheck source=bench/common.sh
+source bench/common.sh
 
-PG_DIR=${BENCH_PG_DIR:-/dev/shm/lifemarket-bench-pg}
-PG_PORT=${BENCH_PG_PORT:-55532}
 SCALE=${FAULTS_SCALE:-200}
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET/release/lifemarket
 DB=bench_faults
 DB_URL="postgres://postgres@127.0.0.1:$PG_PORT/$DB"
-ADMIN_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 WORK=$(mktemp -d /tmp/lifemarket-faults.XXXXXX)
 PIDS=()
 TESTS=${*:-a b c d}
@@ -45,20 +42,9 @@ cleanup() {
 trap cleanup EXIT
 
 pg_require
-log "building the release binary"
-[[ ${BENCH_SKIP_BUILD:-0} == 1 ]] || CARGO_TARGET_DIR=$TARGET cargo build --release --locked --quiet
-psql_q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
-
+bench_build
+bench_pg_start
 pg_ctl_() { pg_as_owner "$PG_BIN/pg_ctl" "$@"; }
-if ! pg_ctl_ status -D "$PG_DIR" >/dev/null 2>&1; then
-    if [[ ! -f $PG_DIR/PG_VERSION ]]; then
-        rm -rf -- "$PG_DIR"
-        pg_ctl_ initdb -D "$PG_DIR" -o "-A trust -U postgres --no-sync --encoding=UTF8 --locale=C.UTF-8" >/dev/null
-    fi
-fi
-PG_OPTS="-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PG_DIR -c max_connections=200 -c shared_buffers=512MB"
-pg_ctl_ status -D "$PG_DIR" >/dev/null 2>&1 ||
-    pg_ctl_ start -D "$PG_DIR" -l "$PG_DIR/server.log" -w -o "$PG_OPTS" >/dev/null
 
 psql_q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 log "seeding $DB with $SCALE merchants"

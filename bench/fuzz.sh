@@ -10,40 +10,47 @@
 # bench_fuzz seeded with `seed --demo --scale 100`, and a virtualenv it creates in bench/.venv
 # (schemathesis from PyPI). Reports go to bench/results/fuzz-<role>.txt. Settings (what the
 # document cannot state) are in bench/schemathesis.toml. FUZZ_BIN runs another build (e.g. the
-# debug one: FUZZ_BIN=target/debug/lifemarket BENCH_SKIP_BUILD=1).
+# debug one: FUZZ_BIN=target/debug/lifemarket BENCH_SKIP_BUILD=1, as .ci/run does after the
+# tests). BENCH_STOP_PG=1 stops the bench PostgreSQL at the end (CI).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 # shellcheck source=scripts/pg-common.sh
 source scripts/pg-common.sh
+# shellcheck source=bench/common.sh
+source bench/common.sh
 
-PG_DIR=${BENCH_PG_DIR:-/dev/shm/lifemarket-bench-pg}
-PG_PORT=${BENCH_PG_PORT:-55532}
 APP_PORT=${FUZZ_APP_PORT:-18090}
 MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-100}
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=${FUZZ_BIN:-$TARGET/release/lifemarket}
 DB_URL="postgres://postgres@127.0.0.1:$PG_PORT/bench_fuzz"
-ADMIN_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 VENV=$ROOT/bench/.venv
+SCHEMATHESIS_VERSION=4.32.5 # pinned: a new release brings new checks; upgrade on purpose
 OUT=$ROOT/bench/results
 mkdir -p "$OUT"
 SERVER_PID=""
-trap '[[ -z $SERVER_PID ]] || kill -TERM "$SERVER_PID" 2>/dev/null || true' EXIT
+cleanup() {
+    local rc=$?
+    [[ -z $SERVER_PID ]] || kill -TERM "$SERVER_PID" 2>/dev/null || true
+    if [[ ${BENCH_STOP_PG:-0} == 1 ]]; then
+        pg_as_owner "$PG_BIN/pg_ctl" stop -D "$PG_DIR" -m fast -w >/dev/null 2>&1 || true
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
 
 pg_require
 if [[ ! -x $VENV/bin/schemathesis && ! -x $VENV/bin/st ]]; then
     log "creating $VENV with schemathesis"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet schemathesis
+    "$VENV/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 ST=$VENV/bin/schemathesis
 [[ -x $ST ]] || ST=$VENV/bin/st
 
-[[ ${BENCH_SKIP_BUILD:-0} == 1 ]] || CARGO_TARGET_DIR=$TARGET cargo build --release --locked --quiet
-pg_as_owner "$PG_BIN/pg_ctl" status -D "$PG_DIR" >/dev/null 2>&1 ||
-    die "start the bench PostgreSQL first (bench/run.sh starts it and leaves it running)"
+bench_build
+bench_pg_start
 psql -X -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS bench_fuzz WITH (FORCE)" -c "CREATE DATABASE bench_fuzz"
 DATABASE_URL=$DB_URL MAIL_DIR=/tmp/lifemarket-fuzz-mail "$BIN" seed --demo --scale 100 >/dev/null
 

@@ -28,9 +28,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 # shellcheck source=scripts/pg-common.sh
 source scripts/pg-common.sh
+# shellcheck source=bench/common.sh
+source bench/common.sh
 
-PG_DIR=${BENCH_PG_DIR:-/dev/shm/lifemarket-bench-pg}
-PG_PORT=${BENCH_PG_PORT:-55532}
 APP_PORT=${BENCH_APP_PORT:-18080}
 SCALES=${BENCH_SCALES:-10000}
 DURATION=${BENCH_DURATION:-10}
@@ -40,7 +40,6 @@ for conc in $CONCS; do
     [[ $conc =~ ^[0-9]+$ ]] && ((conc >= 2)) || die "BENCH_CONCURRENCY holds '$conc', not a number >= 2 (wrk runs two threads)"
 done
 SCENARIOS=${BENCH_SCENARIOS:-"discovery profile slots booking hot_slot order mixed"}
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET/release/lifemarket
 WORK=$(mktemp -d /tmp/lifemarket-bench.XXXXXX)
 RESULTS_DIR=$ROOT/bench/results
@@ -77,33 +76,9 @@ fi
 PGBENCH=$PG_BIN/pgbench
 [[ -x $PGBENCH ]] || PGBENCH=$(command -v pgbench) || die "pgbench is needed (postgresql-contrib)"
 
-# --- build -----------------------------------------------------------------------------------
-log "building the release binary (CARGO_TARGET_DIR=$TARGET)"
-[[ ${BENCH_SKIP_BUILD:-0} == 1 ]] || CARGO_TARGET_DIR=$TARGET cargo build --release --locked --quiet
-
-# --- PostgreSQL ------------------------------------------------------------------------------
-pg_start() {
-    if pg_as_owner "$PG_BIN/pg_ctl" status -D "$PG_DIR" >/dev/null 2>&1; then
-        log "reusing the bench PostgreSQL on 127.0.0.1:$PG_PORT ($PG_DIR)"
-        return
-    fi
-    if [[ ! -f $PG_DIR/PG_VERSION ]]; then
-        rm -rf -- "$PG_DIR"
-        log "creating the bench PostgreSQL data dir $PG_DIR"
-        pg_as_owner "$PG_BIN/initdb" -D "$PG_DIR" -A trust -U postgres --no-sync \
-            --encoding=UTF8 --locale=C.UTF-8 >/dev/null
-    fi
-    port_is_free "$PG_PORT" || die "port $PG_PORT is taken; set BENCH_PG_PORT"
-    log "starting the bench PostgreSQL on 127.0.0.1:$PG_PORT"
-    # Durable settings (fsync and synchronous_commit on) on tmpfs, where an fsync is cheap.
-    pg_as_owner "$PG_BIN/pg_ctl" start -D "$PG_DIR" -l "$PG_DIR/server.log" -w -t 60 \
-        -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PG_DIR \
--c max_connections=200 -c shared_buffers=512MB -c work_mem=8MB" >/dev/null ||
-        die "could not start PostgreSQL (see $PG_DIR/server.log)"
-}
-pg_start
-ADMIN_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
-psql_q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+# --- build and PostgreSQL ---------------------------------------------------------------------
+bench_build
+bench_pg_start
 
 # --- server ----------------------------------------------------------------------------------
 start_server() {
@@ -214,6 +189,11 @@ make_requests() {
 declare -a ROWS=()
 run_scenario() {
     local scale=$1 name=$2 db_url=$3 conc=$4 out
+    if [[ $name == booking ]]; then
+        # Each run replays the same requests: free the slots the earlier runs booked.
+        psql_q "$db_url" -c "UPDATE bookings SET status = 'cancelled' WHERE created_at >= '$SCALE_START'
+            AND status IN ('pending_confirmation', 'confirmed', 'in_service')"
+    fi
     if [[ $name == hot_slot ]]; then
         psql_q "$db_url" -c "UPDATE bookings SET status = 'cancelled'
             WHERE worker_id = md5('scale-worker-5-3')::uuid
@@ -289,6 +269,7 @@ for scale in $SCALES; do
             grep -v '^ ' | tail -n 3
     fi
     psql_q "$db_url" -c "VACUUM ANALYZE"
+    SCALE_START=$(psql_q "$db_url" -c "SELECT now()")
     start_server "$db_url"
     tokens=""
     for i in 1 2 3 4 5 6 7 8; do

@@ -10,6 +10,4 @@ SELECT * FROM booking_settings WHERE merchant_id = md5('scale-merchant-' || :g):
 SELECT id, name FROM workers WHERE merchant_id = md5('scale-merchant-' || :g)::uuid AND active = true AND skills @> '{housekeeping}' ORDER BY created_at, id;
 SELECT * FROM schedule_exceptions WHERE worker_id = ANY(ARRAY[md5('scale-worker-' || :g || '-1')::uuid, md5('scale-worker-' || :g || '-2')::uuid, md5('scale-worker-' || :g || '-3')::uuid]) AND on_date >= current_date - 2 ORDER BY on_date, start_minute;
 SELECT worker_id, id, blocked FROM bookings WHERE worker_id = ANY(ARRAY[md5('scale-worker-' || :g || '-1')::uuid, md5('scale-worker-' || :g || '-2')::uuid, md5('scale-worker-' || :g || '-3')::uuid]) AND status = ANY('{pending_confirmation,confirmed,in_service}') AND blocked && tstzrange(now() - interval '1 day', now() + interval '8 days');
-SELECT weekly FROM worker_schedules WHERE worker_id = md5('scale-worker-' || :g || '-1')::uuid LIMIT 1;
-SELECT weekly FROM worker_schedules WHERE worker_id = md5('scale-worker-' || :g || '-2')::uuid LIMIT 1;
-SELECT weekly FROM worker_schedules WHERE worker_id = md5('scale-worker-' || :g || '-3')::uuid LIMIT 1;
+SELECT worker_id, weekly FROM worker_schedules WHERE worker_id = ANY(ARRAY[md5('scale-worker-' || :g || '-1')::uuid, md5('scale-worker-' || :g || '-2')::uuid, md5('scale-worker-' || :g || '-3')::uuid]);
