@@ -20,6 +20,8 @@
 #      server's peak RSS (VmHWM);
 #   6. a table of all figures, also written to bench/results/<UTC time>.txt.
 # BENCH_SKIP_BUILD=1 uses the release binary already built (all three bench scripts).
+# BENCH_PERF=1 records each wrk run with `perf record -a -g` (bench/results/perf-*.data) and prints
+# the CPU split by program and the server's hottest functions.
 #
 # Needs: wrk (installed with apt-get when missing and root), pgbench and PostgreSQL 15, curl, jq.
 set -euo pipefail
@@ -72,6 +74,9 @@ if ! command -v wrk >/dev/null; then
     is_root || die "wrk is needed: apt-get install wrk"
     log "installing wrk"
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-upgrade wrk >/dev/null
+fi
+if [[ ${BENCH_PERF:-0} == 1 ]]; then
+    command -v perf >/dev/null || die "BENCH_PERF=1 needs perf (apt-get install linux-perf)"
 fi
 PGBENCH=$PG_BIN/pgbench
 [[ -x $PGBENCH ]] || PGBENCH=$(command -v pgbench) || die "pgbench is needed (postgresql-contrib)"
@@ -185,6 +190,19 @@ make_requests() {
     } | shuf >"$WORK/mixed.tsv"
 }
 
+# Share of the CPU samples per program, and the server's hottest functions (BENCH_PERF=1).
+perf_summary() {
+    local data=$1
+    {
+        printf -- '--- %s: CPU samples by program\n' "${data##*/}"
+        perf report -i "$data" --no-children --sort comm --stdio -g none 2>/dev/null |
+            grep '%' | head -n 6 || true
+        printf -- '--- the server (pid %s), hottest functions (self)\n' "$SERVER_PID"
+        perf report -i "$data" --no-children --pid "$SERVER_PID" --sort dso,sym --stdio -g none 2>/dev/null |
+            grep '%' | head -n 15 || true
+    } | tee -a "$RESULTS_DIR/perf-summary.txt" >&2
+}
+
 # --- one scenario ----------------------------------------------------------------------------
 declare -a ROWS=()
 run_scenario() {
@@ -199,9 +217,20 @@ run_scenario() {
             WHERE worker_id = md5('scale-worker-5-3')::uuid
               AND status IN ('pending_confirmation', 'confirmed', 'in_service')"
     fi
+    local perf_pid=""
+    if [[ ${BENCH_PERF:-0} == 1 ]]; then
+        # A system-wide profile of the wrk run: where the two cores go (server, PostgreSQL, wrk).
+        perf record -a -g -F 499 -o "$RESULTS_DIR/perf-$scale-$name-$conc-pool$POOL.data" \
+            -- sleep "$DURATION" >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
     out=$(BENCH_REQUESTS=$WORK/$name.tsv wrk -t2 -c"$conc" -d"${DURATION}s" --timeout 10s \
         -s bench/requests.lua "http://127.0.0.1:$APP_PORT" 2>&1)
     printf '%s\n' "$out" >"$WORK/wrk-$name-$conc.txt"
+    if [[ -n $perf_pid ]]; then
+        wait "$perf_pid" || warn "perf record failed"
+        perf_summary "$RESULTS_DIR/perf-$scale-$name-$conc-pool$POOL.data"
+    fi
     local rps p50 p99 status s201 s409 s4xx s5xx sock
     rps=$(sed -n 's/^RATE rps=\([0-9.]*\).*/\1/p' <<<"$out")
     sock=$(sed -n 's/^RATE .*errors_socket=\([0-9]*\).*/\1/p' <<<"$out")
