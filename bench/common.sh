@@ -24,7 +24,7 @@ bench_build() {
 }
 
 # Start the bench PostgreSQL (creating its data dir the first time), or reuse it when it runs.
-# It is left running for the next run; BENCH_STOP_PG=1 makes bench/run.sh stop it.
+# It is left running for the next run; BENCH_STOP_PG=1 makes bench/run.sh and bench/fuzz.sh stop it.
 bench_pg_start() {
     if pg_as_owner "$PG_BIN/pg_ctl" status -D "$PG_DIR" >/dev/null 2>&1; then
         log "reusing the bench PostgreSQL on 127.0.0.1:$PG_PORT ($PG_DIR)"
