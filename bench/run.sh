@@ -204,19 +204,19 @@ perf_summary() {
 }
 
 # --- one scenario ----------------------------------------------------------------------------
+readonly ACTIVE="status IN ('pending_confirmation', 'confirmed', 'in_service')"
+readonly HOT_WORKER="worker_id = md5('scale-worker-5-3')::uuid"
+# cancel_active DB_URL CONDITION: cancel the active bookings that match CONDITION.
+cancel_active() { psql_q "$1" -c "UPDATE bookings SET status = 'cancelled' WHERE $2 AND $ACTIVE"; }
+
 declare -a ROWS=()
 run_scenario() {
     local scale=$1 name=$2 db_url=$3 conc=$4 out
-    if [[ $name == booking ]]; then
-        # Each run replays the same requests: free the slots the earlier runs booked.
-        psql_q "$db_url" -c "UPDATE bookings SET status = 'cancelled' WHERE created_at >= '$SCALE_START'
-            AND status IN ('pending_confirmation', 'confirmed', 'in_service')"
-    fi
-    if [[ $name == hot_slot ]]; then
-        psql_q "$db_url" -c "UPDATE bookings SET status = 'cancelled'
-            WHERE worker_id = md5('scale-worker-5-3')::uuid
-              AND status IN ('pending_confirmation', 'confirmed', 'in_service')"
-    fi
+    # Each run replays the same requests: free the slots the earlier runs booked.
+    case $name in
+    booking) cancel_active "$db_url" "created_at >= '$SCALE_START'" ;;
+    hot_slot) cancel_active "$db_url" "$HOT_WORKER" ;;
+    esac
     local perf_pid=""
     if [[ ${BENCH_PERF:-0} == 1 ]]; then
         # A system-wide profile of the wrk run: where the two cores go (server, PostgreSQL, wrk).
@@ -315,8 +315,7 @@ for scale in $SCALES; do
         done
     done
     if [[ " $SCENARIOS " == *" hot_slot "* ]]; then
-        booked=$(psql_q "$db_url" -c "SELECT count(*) FROM bookings WHERE worker_id = md5('scale-worker-5-3')::uuid
-            AND status IN ('pending_confirmation', 'confirmed', 'in_service')")
+        booked=$(psql_q "$db_url" -c "SELECT count(*) FROM bookings WHERE $HOT_WORKER AND $ACTIVE")
         log "hot slot: $booked active booking(s) of the hot worker in the database (must be 1)"
         RSS+=("$scale merchants: hot-slot active bookings in the database = $booked")
     fi
