@@ -42,6 +42,8 @@ enum Command {
     },
     /// Run jobs and the email outbox without serving HTTP.
     Worker,
+    /// Print the OpenAPI document (the one served at /api/openapi.json) and exit.
+    Openapi,
     /// Create a platform operator (or promote an existing account); reads the password from stdin.
     CreateOperator {
         #[arg(long)]
@@ -54,6 +56,10 @@ enum Command {
 /// Parses the command line and runs the command.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        println!("{}", crate::http::openapi::document_json());
+        return ExitCode::SUCCESS;
+    }
     let result = Config::from_env()
         .map_err(|e| AppError::internal(e.to_string()))
         .and_then(|config| {
@@ -106,6 +112,7 @@ fn run(command: Command, config: Config) -> AppResult<()> {
         }
         Command::Worker => actix_web::rt::System::new().block_on(worker(config)),
         Command::CreateOperator { email, name } => create_operator(&config, &email, &name),
+        Command::Openapi => Ok(()),
     }
 }
 

@@ -161,6 +161,13 @@ impl Modify for ProblemResponses {
     }
 }
 
+/// The document as pretty-printed JSON, for `lifemarket openapi`.
+pub fn document_json() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
 /// The Swagger UI and the document it shows.
 pub fn swagger_ui() -> utoipa_swagger_ui::SwaggerUi {
     utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""scripts/layers.py: the module graph of src/ from its `crate::` paths, checked against the
+layer order written in docs/architecture.md.
+
+Prints every top-level module with the modules it imports, then fails (exit 1) on
+  * a cycle between top-level modules,
+  * an import of a module in a higher layer, or of a feature in the same layer,
+  * an import of another feature's internals (`crate::x::models`, `crate::x::routes`, ...):
+    a feature is used through what its mod.rs re-exports.
+Usage: scripts/layers.py [--quiet]
+"""
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SRC = ROOT / "src"
+
+# The layers, bottom first. A module may import any module of a lower layer; within the kernel
+# modules may import each other as long as no cycle forms; a feature imports only the kernel and
+# the features listed before it.
+KERNEL = [
+    "error", "config", "db", "schema", "telemetry", "fields", "http", "jobs", "state",
+    "audit", "lifecycle",
+]
+FEATURES = [
+    "auth", "accounts", "merchants", "catalog", "booking", "orders", "reviews", "moderation",
+    "credit",
+]
+ASSEMBLY = ["app", "seed", "scale", "cli", "lib", "main"]
+
+# Names re-exported by lib.rs that stand for a module.
+LIB_NAMES = {"AppState": "state"}
+
+INTERNAL = {"models", "routes"}
+
+
+def strip_comments(text):
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    text = re.sub(r"//[^\n]*", "", text)
+    return re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
+
+
+def top_module(path):
+    rel = path.relative_to(SRC).parts
+    return rel[0][:-3] if rel[0].endswith(".rs") else rel[0]
+
+
+def brace_names(text, start):
+    """The top-level names inside the braces opening at text[start] (`{a, b::c, d::{e}}`)."""
+    depth, name, names, i = 0, "", [], start
+    while i < len(text):
+        c = text[i]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                break
+        if depth == 1 and c not in "{}":
+            name += c
+        if depth == 1 and c == ",":
+            names.append(name)
+            name = ""
+        i += 1
+    names.append(name)
+    out = []
+    for n in names:
+        n = n.strip().strip(",").strip()
+        if n:
+            out.append(n)
+    return out
+
+
+def imports(text):
+    """(module, second path segment or None) for every crate:: path in the text."""
+    found = []
+    for m in re.finditer(r"\bcrate::", text):
+        rest = text[m.end():]
+        if rest.startswith("{"):
+            for n in brace_names(text, m.end()):
+                segs = [s.strip() for s in n.split("::")]
+                found.append((segs[0], segs[1] if len(segs) > 1 else None))
+        else:
+            pm = re.match(r"([A-Za-z_][A-Za-z0-9_]*)(?:::([A-Za-z_][A-Za-z0-9_]*))?", rest)
+            if pm:
+                found.append((pm.group(1), pm.group(2)))
+    return found
+
+
+def layer_of(module):
+    if module in KERNEL:
+        return 0
+    if module in FEATURES:
+        return 1 + FEATURES.index(module)
+    if module in ASSEMBLY:
+        return 100
+    return None
+
+
+def main():
+    quiet = "--quiet" in sys.argv
+    graph, problems = {}, []
+    for path in sorted(SRC.rglob("*.rs")):
+        src = top_module(path)
+        if src == "schema":
+            continue
+        for target, second in imports(strip_comments(path.read_text())):
+            target = LIB_NAMES.get(target, target)
+            if target in ("self", "super") or target == src:
+                continue
+            if target[0].isupper():
+                problems.append(f"{path.relative_to(ROOT)}: imports `crate::{target}` from lib.rs")
+                continue
+            graph.setdefault(src, set()).add(target)
+            if target in FEATURES and second in INTERNAL:
+                problems.append(
+                    f"{path.relative_to(ROOT)}: reaches into `{target}::{second}`"
+                    f" (use what {target}/mod.rs re-exports)"
+                )
+            ls, lt = layer_of(src), layer_of(target)
+            if ls is None:
+                problems.append(f"{path.relative_to(ROOT)}: module `{src}` has no layer")
+            elif lt is None:
+                problems.append(f"{path.relative_to(ROOT)}: imports `{target}`, which has no layer")
+            elif lt > ls or (lt == ls and ls != 0 and ls != 100):
+                problems.append(
+                    f"{path.relative_to(ROOT)}: `{src}` imports `{target}`, against the layer order"
+                )
+    if not quiet:
+        for m in sorted(graph, key=lambda m: (layer_of(m) or -1, m)):
+            print(f"{m:<11} -> {' '.join(sorted(graph[m]))}")
+    # Cycles between top-level modules (any layer, the kernel included).
+    state, stack = {}, []
+
+    def visit(n):
+        state[n] = 1
+        stack.append(n)
+        for t in sorted(graph.get(n, ())):
+            if state.get(t) == 1:
+                cyc = stack[stack.index(t):] + [t]
+                problems.append("cycle: " + " -> ".join(cyc))
+            elif t not in state:
+                visit(t)
+        stack.pop()
+        state[n] = 2
+
+    for n in sorted(graph):
+        if n not in state:
+            visit(n)
+    for p in sorted(set(problems)):
+        print("layers: " + p, file=sys.stderr)
+    if problems:
+        print(f"layers: {len(set(problems))} problem(s); the order is in docs/architecture.md",
+              file=sys.stderr)
+        return 1
+    if not quiet:
+        print("layers: no cycle, no import against the order")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
