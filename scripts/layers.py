@@ -20,17 +20,14 @@ SRC = ROOT / "src"
 # modules may import each other as long as no cycle forms; a feature imports only the kernel and
 # the features listed before it.
 KERNEL = [
-    "error", "config", "db", "schema", "telemetry", "fields", "http", "jobs", "state",
-    "audit", "lifecycle",
+    "error", "config", "db", "schema", "telemetry", "crypto", "fields", "http", "jobs",
+    "state", "audit", "history",
 ]
 FEATURES = [
     "auth", "accounts", "merchants", "catalog", "booking", "orders", "reviews", "moderation",
     "credit",
 ]
 ASSEMBLY = ["app", "seed", "scale", "cli", "lib", "main"]
-
-# Names re-exported by lib.rs that stand for a module.
-LIB_NAMES = {"AppState": "state"}
 
 INTERNAL = {"models", "routes"}
 
@@ -106,7 +103,6 @@ def main():
         if src == "schema":
             continue
         for target, second in imports(strip_comments(path.read_text())):
-            target = LIB_NAMES.get(target, target)
             if target in ("self", "super") or target == src:
                 continue
             if target[0].isupper():

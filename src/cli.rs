@@ -7,11 +7,13 @@ use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
 use crate::accounts::{self, NewUser};
-use crate::auth::{Passwords, PlatformRole};
+use crate::auth::PlatformRole;
 use crate::config::{AppEnv, Config};
+use crate::crypto::Passwords;
 use crate::error::{AppError, AppResult};
 use crate::jobs::Workers;
-use crate::{db, telemetry, AppState};
+use crate::state::AppState;
+use crate::{db, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -208,7 +210,7 @@ async fn shutdown_signal() {
 }
 
 fn create_operator(config: &Config, email: &str, name: &str) -> AppResult<()> {
-    let email = accounts::rules::Email::parse("email", email)
+    let email = crate::fields::Email::parse("email", email)
         .map_err(|e| AppError::internal(format!("--email {}", e.message)))?;
     let name = accounts::rules::DisplayName::parse("name", name)
         .map_err(|e| AppError::internal(format!("--name {}", e.message)))?;

@@ -2,66 +2,35 @@
 //! housekeeping, laundry, repair). See `docs/architecture.md` for the layout.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod booking;
 pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod credit;
+pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod fields;
 pub mod history;
 pub mod http;
 pub mod jobs;
 pub mod merchants;
 pub mod moderation;
 pub mod orders;
-pub mod privacy;
 pub mod reviews;
 pub mod scale;
 pub mod schema;
 pub mod seed;
+pub mod state;
 pub mod telemetry;
-
-use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{middleware, web, App};
 
-use crate::auth::{JwtKeys, Passwords};
-use crate::config::Config;
-use crate::error::AppResult;
-use crate::jobs::Mailer;
-
-/// What every handler may use; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub pool: db::Pool,
-    pub keys: Arc<JwtKeys>,
-    pub passwords: Passwords,
-    pub mailer: Mailer,
-    /// Set once SIGTERM arrives: `/readyz` answers 503 while the server drains.
-    pub draining: Arc<std::sync::atomic::AtomicBool>,
-    /// The process-wide Prometheus recorder, installed before the first request.
-    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
-}
-
-impl AppState {
-    /// Builds the state; connects to nothing yet (the pool connects on demand).
-    pub fn new(config: Config) -> AppResult<Self> {
-        Ok(Self {
-            pool: db::pool(&config),
-            keys: Arc::new(JwtKeys::new(&config)),
-            passwords: Passwords::new(config.password_cost)?,
-            mailer: Mailer::new(&config.mail)?,
-            metrics: http::metrics::handle(),
-            draining: Arc::default(),
-            config: Arc::new(config),
-        })
-    }
-}
+pub use state::AppState;
 
 /// Mounts every feature's routes under the API scope (`/api/v1`).
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -17,7 +17,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel::PgConnection;
 
-use crate::auth::Passwords;
+use crate::crypto::Passwords;
 use crate::error::{AppError, AppResult};
 
 /// The password of every generated account.

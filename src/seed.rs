@@ -6,8 +6,9 @@ use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::accounts::{self, NewUser};
-use crate::auth::{Passwords, PlatformRole};
+use crate::auth::PlatformRole;
 use crate::catalog::rules::{Fulfilment, PriceUnit, ServiceInput};
+use crate::crypto::Passwords;
 use crate::error::{AppError, AppResult};
 use crate::merchants::application::ApplyRequest;
 use crate::merchants::models::WorkerChanges;

@@ -12,11 +12,9 @@ use uuid::Uuid;
 use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::fields::{coordinates, text, Fields, Phone, Text};
 use crate::http::Json;
-use crate::merchants::fields::{coordinates, text, Text};
 use crate::schema::addresses;
-
-use super::rules::{Fields, Phone};
 
 /// At most this many saved addresses per account.
 pub const MAX_ADDRESSES: i64 = 20;
@@ -188,4 +186,4 @@ pub async fn delete_address(
     }
 }
 
-use crate::AppState;
+use crate::state::AppState;

@@ -3,11 +3,11 @@
 use actix_web::web;
 use uuid::Uuid;
 
+use crate::audit::{self, ActorRole, Entry};
 use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppResult, Problem};
-use crate::moderation::audit::{self, ActorRole, Entry};
-use crate::AppState;
+use crate::state::AppState;
 
 use super::UserResponse;
 

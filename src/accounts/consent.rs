@@ -120,4 +120,4 @@ pub async fn put_consents(
     Ok(web::Json(response))
 }
 
-use crate::AppState;
+use crate::state::AppState;

@@ -19,7 +19,7 @@ use crate::schema::{
     account_tokens, addresses, bookings, handoff_proofs, idempotency_keys, merchant_members,
     orders, outbox_emails, refresh_tokens, review_reports, reviews, users, workers,
 };
-use crate::AppState;
+use crate::state::AppState;
 
 use super::addresses::Address;
 use super::consent::{self, Consent};

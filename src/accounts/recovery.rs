@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::{hash_opaque_token, new_opaque_token};
+use crate::crypto::{hash_opaque_token, new_opaque_token};
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{client_addr, rate_limit, Json};
 use crate::jobs::outbox;
 use crate::schema::account_tokens;
-use crate::AppState;
+use crate::state::AppState;
 
 use super::models::{self, UserChanges};
 use super::rules::NewPassword;
@@ -107,7 +107,7 @@ pub async fn verify_email(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequest {
-    #[schema(schema_with = crate::accounts::rules::Email::schema)]
+    #[schema(schema_with = crate::fields::Email::schema)]
     pub email: String,
 }
 
@@ -120,7 +120,7 @@ pub async fn request_reset(
     body: Json<ResetRequest>,
 ) -> AppResult<(web::Json<StatusResponse>, StatusCode)> {
     // A malformed address is 422 (that reveals nothing about who is registered).
-    let email = super::rules::Email::parse("email", &body.into_inner().email)
+    let email = crate::fields::Email::parse("email", &body.into_inner().email)
         .map_err(|e| AppError::Validation("validation_failed", vec![e]))?
         .as_str()
         .to_owned();

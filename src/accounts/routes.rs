@@ -9,13 +9,14 @@ use uuid::Uuid;
 use crate::auth::{session, Identity, PlatformRole, TokenResponse};
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
+use crate::fields::Text;
 use crate::http::{nullable, Json};
 use crate::jobs::outbox;
-use crate::merchants::fields::Text;
-use crate::AppState;
+use crate::state::AppState;
 
 use super::models::{self, User, UserChanges};
-use super::rules::{DisplayName, Email, Fields, NewPassword, Phone};
+use super::rules::{DisplayName, NewPassword};
+use crate::fields::{Email, Fields, Phone};
 
 /// The caller's own account, unmasked.
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,38 +7,11 @@
 use std::future::{ready, Ready};
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::crypto::PlatformRole;
 use crate::error::AppError;
-use crate::AppState;
-
-/// A platform-wide role. Everyone is a consumer; operators are platform staff.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PlatformRole {
-    Consumer,
-    Operator,
-}
-
-impl PlatformRole {
-    /// The value stored in `users.platform_role`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlatformRole::Consumer => "consumer",
-            PlatformRole::Operator => "operator",
-        }
-    }
-
-    /// Parses the stored value; anything unknown is the least privileged role.
-    pub fn from_db(value: &str) -> Self {
-        match value {
-            "operator" => PlatformRole::Operator,
-            _ => PlatformRole::Consumer,
-        }
-    }
-}
+use crate::state::AppState;
 
 /// The authenticated caller.
 #[derive(Debug, Clone, Copy)]

@@ -3,15 +3,12 @@
 
 mod identity;
 pub mod models;
-mod password;
 pub mod routes;
 pub mod session;
-mod tokens;
 
-pub use identity::{Identity, PlatformRole};
-pub use password::Passwords;
+pub use crate::crypto::PlatformRole;
+pub use identity::Identity;
 pub use routes::TokenResponse;
-pub use tokens::{hash_opaque_token, new_opaque_token, Claims, JwtKeys};
 
 use crate::http::Endpoint;
 

@@ -8,7 +8,7 @@ use crate::accounts::{self, UserResponse};
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{client_addr, rate_limit, Json};
-use crate::AppState;
+use crate::state::AppState;
 
 use super::session::{self, Rotation, Session};
 

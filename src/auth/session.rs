@@ -8,9 +8,9 @@ use uuid::Uuid;
 use crate::accounts::{self, User};
 use crate::error::{AppError, AppResult};
 
-use super::identity::PlatformRole;
 use super::models::{self, NewRefreshToken};
-use super::tokens::{hash_opaque_token, new_opaque_token, JwtKeys};
+use crate::crypto::PlatformRole;
+use crate::crypto::{hash_opaque_token, new_opaque_token, JwtKeys};
 
 /// The tokens handed to a client that signed in.
 #[derive(Debug)]

@@ -15,14 +15,14 @@ use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::Json;
 use crate::merchants::access;
-use crate::AppState;
+use crate::state::AppState;
 
 use super::availability::Bookable;
 use super::create::{free_workers, is_overlap, take_seats};
 use super::models::{self, Booking};
 use super::rules::{self, Actor, BookingAction, BookingStatus, CancelPolicy};
 use super::views::BookingResponse;
-use crate::merchants::fields::Text;
+use crate::fields::Text;
 
 /// How the caller relates to a booking; 404 when not at all.
 pub fn relations(conn: &mut PgConnection, id: &Identity, b: &Booking) -> AppResult<Vec<Actor>> {
@@ -132,7 +132,7 @@ pub struct ActionRequest {
 fn reason_of(req: &ActionRequest) -> AppResult<Option<String>> {
     req.reason
         .as_deref()
-        .map(|r| crate::merchants::fields::text("reason", r, 1, 500))
+        .map(|r| crate::fields::text("reason", r, 1, 500))
         .transpose()
         .map_err(|e| AppError::Validation("validation_failed", vec![e]))
 }

@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::http::Query;
 use crate::merchants::fields::OpeningHours;
 use crate::merchants::{self, Merchant};
-use crate::AppState;
+use crate::state::AppState;
 
 use super::models::{self, Settings};
 use super::slots::{

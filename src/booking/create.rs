@@ -10,22 +10,21 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::accounts::rules::{Fields, Phone};
 use crate::auth::Identity;
 use crate::catalog::rules::Fulfilment;
 use crate::db;
 use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::fields::{coordinates, text, Fields, Phone};
 use crate::http::idempotency::{self, IdempotencyKey, Stored};
 use crate::http::Json;
-use crate::merchants::fields::{coordinates, text};
-use crate::AppState;
+use crate::state::AppState;
 
 use super::availability::{worker_times, Bookable};
 use super::models::{self, Booking};
 use super::rules::{self, Actor, BookingStatus};
 use super::slots::visit_slots;
 use super::views::{BookingResponse, VisitAddress};
-use crate::merchants::fields::Text;
+use crate::fields::Text;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

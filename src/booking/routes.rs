@@ -14,7 +14,7 @@ use crate::http::pagination;
 use crate::http::Query;
 use crate::http::{Page, PageParams};
 use crate::merchants::{self, access, MemberRole};
-use crate::AppState;
+use crate::state::AppState;
 
 use super::actions::relations;
 use super::models::{self, ListFilter};

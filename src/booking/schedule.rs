@@ -6,14 +6,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::accounts::rules::Fields;
 use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::fields::Fields;
 use crate::http::Json;
 use crate::merchants::fields::{minutes_of, OpeningHours};
 use crate::merchants::{self, access, MemberRole};
-use crate::AppState;
+use crate::state::AppState;
 
 use super::models::{self, ExceptionRow, Settings};
 

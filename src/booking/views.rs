@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::privacy::{mask_address, mask_name, mask_phone};
+use crate::fields::{mask_address, mask_name, mask_phone};
 
 use super::models::Booking;
 use super::rules::{Actor, BookingStatus};
-use crate::merchants::fields::Text;
+use crate::fields::Text;
 
 /// Where a home visit happens, and whom to call.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -29,7 +29,7 @@ pub struct VisitAddress {
     #[schema(schema_with = Text::<1, 50>::schema)]
     pub contact_name: String,
     #[schema(example = "13812345678")]
-    #[schema(schema_with = crate::accounts::rules::Phone::schema)]
+    #[schema(schema_with = crate::fields::Phone::schema)]
     pub contact_phone: String,
 }
 

@@ -18,12 +18,12 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
+use crate::fields::coordinates;
 use crate::http::Query;
 use crate::http::{Page, PageParams};
-use crate::merchants::fields::coordinates;
 use crate::merchants::views::RatingSummary;
 use crate::schema::merchant_categories;
-use crate::AppState;
+use crate::state::AppState;
 
 use super::models::Service;
 use super::rules::PriceUnit;

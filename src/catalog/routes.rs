@@ -13,7 +13,7 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::http::Query;
 use crate::http::{nullable, Json, Page, PageParams};
 use crate::merchants::{self, access, MemberRole};
-use crate::AppState;
+use crate::state::AppState;
 
 use super::models::{self, Service};
 use super::rules::{Fulfilment, PriceUnit, ServiceInput};

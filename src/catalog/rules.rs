@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::accounts::rules::Fields;
 use crate::error::FieldError;
-use crate::merchants::fields::text;
+use crate::fields::text;
+use crate::fields::Fields;
 
 use super::models::ServiceFields;
 

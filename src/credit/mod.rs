@@ -13,16 +13,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::audit::{self, ActorRole, Entry};
 use crate::auth::{Identity, PlatformRole};
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{Endpoint, Json};
 use crate::jobs::{self, Outcome};
 use crate::merchants::{self, access};
-use crate::moderation::audit::{self, ActorRole, Entry};
-use crate::AppState;
+use crate::state::AppState;
 
-use crate::merchants::fields::Text;
+use crate::fields::Text;
 use rules::Breakdown;
 
 /// The job that recomputes one merchant's score.
@@ -162,7 +162,7 @@ pub async fn add_penalty(
     id.require_operator()?;
     let merchant_id = path.into_inner();
     let req = body.into_inner();
-    let reason = crate::merchants::fields::text("reason", &req.reason, 2, 500)
+    let reason = crate::fields::text("reason", &req.reason, 2, 500)
         .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
     let (default_points, default_days) = match req.kind {
         PenaltyKind::BuyingReviews => (300, 180),

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db;
 use crate::error::{AppResult, Problem};
-use crate::AppState;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

@@ -16,7 +16,7 @@ use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, FieldError};
-use crate::AppState;
+use crate::state::AppState;
 
 const DEFAULT_LIMIT: usize = 64 * 1024;
 

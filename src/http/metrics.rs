@@ -9,7 +9,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::AppState;
+use crate::state::AppState;
 
 /// Installs the process-wide recorder on first use and returns its handle; shared by every app
 /// (and every test) in the process.

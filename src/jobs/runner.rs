@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::AppState;
+use crate::state::AppState;
 
 use super::{models, outbox, JobContext, Outcome};
 

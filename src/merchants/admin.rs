@@ -11,12 +11,12 @@ use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::Query;
 use crate::http::{Json, Page, PageParams};
-use crate::AppState;
+use crate::state::AppState;
 
-use super::fields::{text, Text};
 use super::models;
 use super::rules::{Actor, MerchantAction, MerchantStatus};
 use super::views::MerchantResponse;
+use crate::fields::{text, Text};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

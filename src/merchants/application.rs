@@ -6,9 +6,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::accounts::rules::Fields;
 use crate::catalog::Category;
 use crate::error::FieldError;
+use crate::fields::Fields;
 
 use super::fields::{self, CreditCode, DocumentRef, OpeningHours};
 use super::models::{Merchant, MerchantFields};
@@ -89,17 +89,27 @@ impl ApplyRequest {
         today: NaiveDate,
     ) -> Result<Application, Vec<FieldError>> {
         let mut f = Fields::default();
-        let legal_name = f.check(fields::text("legal_name", &self.legal_name, 2, 100));
-        let display_name = f.check(fields::text("display_name", &self.display_name, 1, 50));
-        let description = f.check(fields::text("description", &self.description, 0, 2000));
+        let legal_name = f.check(crate::fields::text("legal_name", &self.legal_name, 2, 100));
+        let display_name = f.check(crate::fields::text(
+            "display_name",
+            &self.display_name,
+            1,
+            50,
+        ));
+        let description = f.check(crate::fields::text(
+            "description",
+            &self.description,
+            0,
+            2000,
+        ));
         let credit_code = f.check(CreditCode::parse("credit_code", &self.credit_code));
         let contact_phone = f.check(fields::contact_phone("contact_phone", &self.contact_phone));
-        let address = f.check(fields::text("address", &self.address, 2, 200));
+        let address = f.check(crate::fields::text("address", &self.address, 2, 200));
         let district = self
             .district
             .as_deref()
-            .and_then(|d| f.check(fields::text("district", d, 1, 30)));
-        f.check(fields::coordinates(self.lat, self.lng));
+            .and_then(|d| f.check(crate::fields::text("district", d, 1, 30)));
+        f.check(crate::fields::coordinates(self.lat, self.lng));
         let time_zone = f.check(fields::time_zone(
             "time_zone",
             self.time_zone.as_deref().unwrap_or("Asia/Shanghai"),
@@ -153,7 +163,7 @@ impl ApplyRequest {
                 None
             }
             None => None,
-            Some(p) => f.check(fields::text("food_permit_no", p, 6, 40)),
+            Some(p) => f.check(crate::fields::text("food_permit_no", p, 6, 40)),
         };
         f.finish()?;
         let json = |v| serde_json::to_value(v).unwrap_or_default();

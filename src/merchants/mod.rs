@@ -21,10 +21,10 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::accounts;
+use crate::audit::{self, ActorRole, Entry};
 use crate::error::{AppError, AppResult};
 use crate::http::Endpoint;
 use crate::jobs::outbox;
-use crate::moderation::audit::{self, ActorRole, Entry};
 
 use rules::{Actor, MerchantAction, MerchantStatus};
 

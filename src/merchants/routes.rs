@@ -10,7 +10,7 @@ use crate::catalog;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::Json;
-use crate::AppState;
+use crate::state::AppState;
 
 use super::access::{self, MemberRole};
 use super::application::{ApplyRequest, UpdateMerchantRequest};
@@ -148,9 +148,9 @@ pub async fn update_merchant(
         models::set_categories(conn, merchant_id, &application.categories)?;
         if updated.licence_expires_on != current.licence_expires_on && !status.application_editable() {
             // A renewed licence on a live merchant changes what operators verified: log it.
-            crate::moderation::audit::record(conn, crate::moderation::audit::Entry {
+            crate::audit::record(conn, crate::audit::Entry {
                 actor_id: Some(id.user_id),
-                actor_role: crate::moderation::audit::ActorRole::Member,
+                actor_role: crate::audit::ActorRole::Member,
                 action: "merchant.licence_renewed",
                 subject_type: "merchant",
                 subject_id: merchant_id,

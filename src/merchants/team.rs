@@ -6,18 +6,17 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::accounts;
-use crate::accounts::rules::{Email, Fields, Phone};
 use crate::auth::Identity;
 use crate::catalog;
 use crate::db;
 use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::fields::{Email, Fields, Phone};
 use crate::http::{nullable, Json};
-use crate::AppState;
+use crate::state::AppState;
 
 use super::access::{self, MemberRole};
-use super::fields;
 use super::models::{self, Worker, WorkerChanges};
-use crate::merchants::fields::Text;
+use crate::fields::Text;
 
 /// A member of a merchant.
 #[derive(Debug, Serialize, ToSchema)]
@@ -61,7 +60,7 @@ pub async fn list_members(
 #[serde(deny_unknown_fields)]
 pub struct AddMemberRequest {
     /// The email of an existing account.
-    #[schema(schema_with = crate::accounts::rules::Email::schema)]
+    #[schema(schema_with = crate::fields::Email::schema)]
     pub email: String,
     /// `manager` or `staff` (a merchant has one owner, the applicant).
     #[schema(schema_with = addable_role)]
@@ -168,14 +167,14 @@ pub struct WorkerRequest {
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
-    #[schema(schema_with = crate::accounts::rules::Phone::nullable)]
+    #[schema(schema_with = crate::fields::Phone::nullable)]
     pub phone: Option<Option<String>>,
     /// Category codes (`housekeeping`, `repair`, ...) and `courier`.
     pub skills: Option<Vec<String>>,
     /// The email of the worker's own account, to let them sign in; `null` unlinks it.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
-    #[schema(schema_with = crate::accounts::rules::Email::nullable)]
+    #[schema(schema_with = crate::fields::Email::nullable)]
     pub login_email: Option<Option<String>>,
     pub active: Option<bool>,
 }
@@ -192,7 +191,7 @@ fn worker_changes(
     }
     let name = req
         .name
-        .and_then(|n| f.check(fields::text("name", &n, 1, 50)));
+        .and_then(|n| f.check(crate::fields::text("name", &n, 1, 50)));
     let phone = req
         .phone
         .map(|p| p.and_then(|p| f.check(Phone::parse("phone", &p)).map(Phone::into_inner)));

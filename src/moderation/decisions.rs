@@ -18,10 +18,10 @@ use crate::reviews::models as reviews;
 use crate::reviews::routes::refresh_merchant;
 use crate::reviews::rules::{self, Decision};
 use crate::schema::{appeals, moderation_decisions};
-use crate::AppState;
+use crate::state::AppState;
 
-use super::audit::{self, ActorRole, Entry};
-use crate::merchants::fields::Text;
+use crate::audit::{self, ActorRole, Entry};
+use crate::fields::Text;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -68,7 +68,7 @@ pub async fn decide(
     let reason = req
         .reason
         .as_deref()
-        .map(|r| crate::merchants::fields::text("reason", r, 2, 500))
+        .map(|r| crate::fields::text("reason", r, 2, 500))
         .transpose()
         .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
     if matches!(req.decision, Decision::Hide | Decision::Remove) && reason.is_none() {
@@ -150,7 +150,7 @@ pub async fn appeal(
     body: Json<AppealRequest>,
 ) -> AppResult<(web::Json<AppealResponse>, StatusCode)> {
     let review_id = path.into_inner();
-    let reason = crate::merchants::fields::text("reason", &body.into_inner().reason, 2, 500)
+    let reason = crate::fields::text("reason", &body.into_inner().reason, 2, 500)
         .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
     let response = db::tx(&state.pool, move |conn| {
         let review = reviews::find(conn, review_id)?;
@@ -227,7 +227,7 @@ pub async fn decide_appeal(
     id.require_operator()?;
     let appeal_id = path.into_inner();
     let req = body.into_inner();
-    let reason = crate::merchants::fields::text("reason", &req.reason, 2, 500)
+    let reason = crate::fields::text("reason", &req.reason, 2, 500)
         .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
     let response = db::tx(&state.pool, move |conn| {
         let (decision_id, status, appellant): (Uuid, String, Uuid) = appeals::table

@@ -1,7 +1,6 @@
 //! Moderation: the operators' queue, decisions on reviews and appeals, and the audit log. Owns the
 //! `audit_log`, `moderation_decisions` and `appeals` tables.
 
-pub mod audit;
 pub mod decisions;
 pub mod queue;
 pub mod routes;

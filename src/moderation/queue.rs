@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::http::Query;
 use crate::reviews::models as reviews;
 use crate::schema::{appeals, merchant_credit, merchants, moderation_decisions, review_reports};
-use crate::AppState;
+use crate::state::AppState;
 
 /// One thing waiting for an operator.
 #[derive(Debug, Serialize, ToSchema)]

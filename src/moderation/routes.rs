@@ -11,9 +11,9 @@ use crate::db;
 use crate::error::{AppResult, Problem};
 use crate::http::Query;
 use crate::http::{Page, PageParams};
-use crate::AppState;
+use crate::state::AppState;
 
-use super::audit::{self, AuditEntry, Filter};
+use crate::audit::{self, AuditEntry, Filter};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

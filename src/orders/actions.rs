@@ -16,12 +16,12 @@ use crate::db;
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::http::Json;
 use crate::merchants::{self, access};
-use crate::AppState;
+use crate::state::AppState;
 
 use super::models::{self, Order, Proof};
 use super::rules::{self, Actor, HandoffMethod, OrderAction, OrderKind, OrderStatus, ProofError};
 use super::views::OrderResponse;
-use crate::merchants::fields::Text;
+use crate::fields::Text;
 
 /// Wrong PINs allowed before in-person handoff is locked for the order.
 pub const MAX_PIN_ATTEMPTS: i32 = 5;
@@ -99,7 +99,7 @@ fn check_proof(
             "the consumer asked for an in-person handoff",
         ));
     }
-    let drop = crate::merchants::fields::text("proof.drop_point", &proof.drop_point, 1, 100)
+    let drop = crate::fields::text("proof.drop_point", &proof.drop_point, 1, 100)
         .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
     if proof.photo_refs.len() > 10
         || proof
@@ -169,7 +169,7 @@ fn act(
     let reason = req
         .reason
         .as_deref()
-        .map(|r| crate::merchants::fields::text("reason", r, 1, 500))
+        .map(|r| crate::fields::text("reason", r, 1, 500))
         .transpose()
         .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
     if matches!(action, OrderAction::Fail | OrderAction::PickupFail) && reason.is_none() {

@@ -7,19 +7,19 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::accounts::rules::Fields;
+use crate::audit::{self, ActorRole, Entry};
 use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::fields::Fields;
 use crate::http::Json;
 use crate::merchants::{access, MemberRole};
-use crate::moderation::audit::{self, ActorRole, Entry};
-use crate::AppState;
+use crate::state::AppState;
 
 use super::models::{self, SafetyCheck, Settings};
 use super::rules::{Actor, OrderStatus};
 use super::views::{OrderResponse, RefundResponse};
-use crate::merchants::fields::Text;
+use crate::fields::Text;
 
 fn active_order_of_member(
     conn: &mut diesel::PgConnection,
@@ -203,12 +203,7 @@ pub async fn refund(
             "must be 1 to 100000000",
         )));
     }
-    let reason = f.check(crate::merchants::fields::text(
-        "reason",
-        &req.reason,
-        2,
-        500,
-    ));
+    let reason = f.check(crate::fields::text("reason", &req.reason, 2, 500));
     f.finish()
         .map_err(|e| AppError::Validation("validation_failed", e))?;
     let reason = reason.unwrap_or_default();

@@ -15,16 +15,17 @@ use crate::booking::create::distance_m;
 use crate::catalog;
 use crate::db;
 use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::fields::text;
 use crate::http::idempotency::{self, IdempotencyKey, Stored};
 use crate::http::Json;
-use crate::merchants::fields::{text, OpeningHours};
+use crate::merchants::fields::OpeningHours;
 use crate::merchants::{self, Merchant};
-use crate::AppState;
+use crate::state::AppState;
 
 use super::models::{self, Item, Order};
 use super::rules::{self, Actor, OrderKind, OrderStatus};
 use super::views::{Extras, OrderResponse};
-use crate::merchants::fields::Text;
+use crate::fields::Text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

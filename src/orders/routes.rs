@@ -15,7 +15,7 @@ use crate::http::pagination::{self, TimeCursor};
 use crate::http::Page;
 use crate::http::Query;
 use crate::merchants::{access, MemberRole};
-use crate::AppState;
+use crate::state::AppState;
 
 use super::actions::relations;
 use super::models::{self, ListFilter, Order};

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::privacy::{mask_address, mask_name, mask_phone};
+use crate::fields::{mask_address, mask_name, mask_phone};
 
 use super::models::{Item, Order, Proof, Refund, SafetyCheck};
 use super::rules::{Actor, OrderKind, OrderStatus};

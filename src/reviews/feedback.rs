@@ -9,15 +9,15 @@ use uuid::Uuid;
 use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
+use crate::fields::text;
 use crate::http::Json;
-use crate::merchants::fields::text;
 use crate::merchants::{access, MemberRole};
-use crate::AppState;
+use crate::state::AppState;
 
 use super::models;
 use super::routes::author_name;
 use super::views::{ReplyResponse, ReviewResponse};
-use crate::merchants::fields::Text;
+use crate::fields::Text;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

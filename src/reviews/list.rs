@@ -13,7 +13,7 @@ use crate::http::pagination::TimeCursor;
 use crate::http::Query;
 use crate::http::{Page, PageParams};
 use crate::merchants;
-use crate::AppState;
+use crate::state::AppState;
 
 use super::models;
 use super::views::{ReplyResponse, ReviewResponse};

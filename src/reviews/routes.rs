@@ -8,20 +8,20 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::accounts::rules::Fields;
 use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::fields::text;
+use crate::fields::Fields;
 use crate::http::idempotency::{self, IdempotencyKey, Stored};
 use crate::http::Json;
-use crate::merchants::fields::text;
 use crate::merchants::{self};
-use crate::AppState;
+use crate::state::AppState;
 
 use super::models::{self, Review};
 use super::rules;
 use super::views::ReviewResponse;
-use crate::merchants::fields::Text;
+use crate::fields::Text;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

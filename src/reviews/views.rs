@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::privacy::mask_name;
+use crate::fields::mask_name;
 
 use super::models::Review;
 

@@ -8,12 +8,37 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 
-use super::identity::PlatformRole;
+/// A platform-wide role. Everyone is a consumer; operators are platform staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformRole {
+    Consumer,
+    Operator,
+}
+
+impl PlatformRole {
+    /// The value stored in `users.platform_role`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlatformRole::Consumer => "consumer",
+            PlatformRole::Operator => "operator",
+        }
+    }
+
+    /// Parses the stored value; anything unknown is the least privileged role.
+    pub fn from_db(value: &str) -> Self {
+        match value {
+            "operator" => PlatformRole::Operator,
+            _ => PlatformRole::Consumer,
+        }
+    }
+}
 
 /// The claims of an access token; all are required.
 #[derive(Debug, Clone, Serialize, Deserialize)]
