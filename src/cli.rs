@@ -12,7 +12,6 @@ use crate::config::{AppEnv, Config};
 use crate::crypto::Passwords;
 use crate::error::{AppError, AppResult};
 use crate::jobs::Workers;
-use crate::state::AppState;
 use crate::{db, telemetry};
 
 #[derive(Parser)]
@@ -59,7 +58,7 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Openapi = cli.command {
-        println!("{}", crate::http::openapi::document_json());
+        println!("{}", crate::app::openapi::document_json());
         return ExitCode::SUCCESS;
     }
     let result = Config::from_env()
@@ -140,16 +139,16 @@ fn migrate(config: &Config) -> AppResult<Vec<String>> {
 
 async fn serve(config: Config) -> AppResult<()> {
     migrate(&config)?;
-    let state = AppState::new(config)?;
+    let state = crate::app::state(config)?;
     let workers = state
         .config
         .run_worker_in_server
-        .then(|| Workers::spawn(&state, state.config.worker_concurrency));
+        .then(|| Workers::spawn(&state.jobs, state.config.worker_concurrency));
     let addr = state.config.bind_addr.clone();
     let shutdown = state.config.shutdown_timeout.as_secs();
     let app_state = state.clone();
     tracing::info!(%addr, "serving");
-    let server = actix_web::HttpServer::new(move || crate::app(app_state.clone()))
+    let server = actix_web::HttpServer::new(move || crate::app::app(app_state.clone()))
         .shutdown_timeout(shutdown)
         .disable_signals()
         .bind(&addr)
@@ -179,8 +178,8 @@ async fn serve(config: Config) -> AppResult<()> {
 
 async fn worker(config: Config) -> AppResult<()> {
     migrate(&config)?;
-    let state = AppState::new(config)?;
-    let workers = Workers::spawn(&state, state.config.worker_concurrency);
+    let state = crate::app::state(config)?;
+    let workers = Workers::spawn(&state.jobs, state.config.worker_concurrency);
     tracing::info!("worker running; Ctrl-C or SIGTERM stops it");
     shutdown_signal().await;
     workers.shutdown().await;

@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::crypto::{JwtKeys, Passwords};
+use crate::db;
 use crate::error::AppResult;
-use crate::jobs::Mailer;
-use crate::{db, http};
+use crate::jobs::{Registry, Runner};
+use crate::mail::Mailer;
 
 /// What every handler may use; cheap to clone.
 #[derive(Clone)]
@@ -21,17 +22,28 @@ pub struct AppState {
     pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// The process-wide Prometheus recorder, installed before the first request.
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// The job loops' share of the state, with the job kinds the assembly registered.
+    pub jobs: Runner,
 }
 
 impl AppState {
-    /// Builds the state; connects to nothing yet (the pool connects on demand).
-    pub fn new(config: Config) -> AppResult<Self> {
+    /// Builds the state; connects to nothing yet (the pool connects on demand). `app::state`
+    /// passes the registry of every feature's job kinds.
+    pub fn new(config: Config, jobs: Registry) -> AppResult<Self> {
+        let pool = db::pool(&config);
+        let mailer = Mailer::new(&config.mail)?;
         Ok(Self {
-            pool: db::pool(&config),
+            jobs: Runner {
+                pool: pool.clone(),
+                mailer: mailer.clone(),
+                mail_from: config.mail_from.clone(),
+                registry: Arc::new(jobs),
+            },
+            pool,
             keys: Arc::new(JwtKeys::new(&config)),
             passwords: Passwords::new(config.password_cost)?,
-            mailer: Mailer::new(&config.mail)?,
-            metrics: http::metrics::handle(),
+            mailer,
+            metrics: crate::telemetry::metrics_handle(),
             draining: Arc::default(),
             config: Arc::new(config),
         })

@@ -181,7 +181,7 @@ pub async fn confirm_reset(
                 ..Default::default()
             },
         )?;
-        crate::auth::models::revoke_all_for_user(conn, user)?;
+        crate::auth::revoke_all_for_user(conn, user)?;
         Ok(())
     })
     .await?;

@@ -255,7 +255,7 @@ pub async fn change_password(
             ..Default::default()
         };
         let user = models::update(conn, id.user_id, changes)?;
-        crate::auth::models::revoke_all_for_user(conn, user.id)?;
+        crate::auth::revoke_all_for_user(conn, user.id)?;
         session::start(conn, &keys, ttl, user)
     })
     .await?;

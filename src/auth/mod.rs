@@ -8,6 +8,7 @@ pub mod session;
 
 pub use crate::crypto::PlatformRole;
 pub use identity::Identity;
+pub use models::{revoke_all_for_user, sweep_expired};
 pub use routes::TokenResponse;
 
 use crate::http::Endpoint;

@@ -1,30 +1,13 @@
 //! Prometheus metrics: request counts and latency by route, and the pool's state, at `/metrics`.
 
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::state::AppState;
-
-/// Installs the process-wide recorder on first use and returns its handle; shared by every app
-/// (and every test) in the process.
-pub fn handle() -> PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
-            let handle = recorder.handle();
-            // Fails only if another recorder is installed, and then that one records.
-            let _ = metrics::set_global_recorder(recorder);
-            handle
-        })
-        .clone()
-}
 
 /// Records `http_requests_total` and `http_request_duration_seconds` by method, route pattern
 /// (never the raw path, which may hold ids) and status.
@@ -61,7 +44,7 @@ pub async fn metrics_endpoint(state: web::Data<AppState>) -> HttpResponse {
 mod tests {
     #[test]
     fn recorded_metrics_render() {
-        let handle = super::handle();
+        let handle = crate::telemetry::metrics_handle();
         metrics::counter!("probe_total", "route" => "/x").increment(1);
         let text = handle.render();
         assert!(text.contains("probe_total"), "{text:?}");

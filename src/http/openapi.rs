@@ -1,63 +1,9 @@
-//! The OpenAPI 3 document, generated from the handlers' annotations, served at
-//! `/api/openapi.json`, with a Swagger UI (its assets are vendored, so it works offline) at
-//! `/api/docs/`.
+//! OpenAPI helpers every feature's annotations use: the string types of the hand-built field
+//! schemas, the bearer security scheme and the problem+json error answers. The document itself,
+//! which names every feature's handlers, is assembled in `app::openapi`.
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
-
-use crate::error::{FieldError, Problem};
-use crate::{
-    accounts, auth, booking, catalog, credit, http, merchants, moderation, orders, reviews,
-};
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "lifemarket API", version = "1",
-        description = "Online/offline life services: catering, housekeeping, laundry and repair. \
-            Conventions and error codes: docs/api.md."),
-    paths(
-        http::health::healthz, http::health::readyz,
-        accounts::routes::register, accounts::routes::get_me, accounts::routes::update_me,
-        accounts::routes::change_password,
-        auth::routes::login, auth::routes::refresh, auth::routes::logout,
-        merchants::routes::apply, merchants::routes::my_merchants, merchants::routes::get_merchant,
-        merchants::routes::update_merchant, merchants::routes::submit_merchant,
-        merchants::team::list_members, merchants::team::add_member, merchants::team::remove_member,
-        merchants::team::list_workers, merchants::team::add_worker, merchants::team::update_worker,
-        merchants::admin::list_merchants, merchants::admin::approve, merchants::admin::reject,
-        merchants::admin::suspend, merchants::admin::reinstate,
-        catalog::routes::list_categories, catalog::routes::list_services, catalog::routes::create_service,
-        catalog::routes::get_service, catalog::routes::update_service, catalog::discovery::search,
-        moderation::routes::list_audit_log,
-        booking::availability::list_slots, booking::create::create_booking, booking::routes::my_bookings,
-        booking::routes::get_booking, booking::routes::merchant_bookings, booking::routes::my_assignments,
-        booking::actions::confirm, booking::actions::decline, booking::actions::cancel,
-        booking::actions::reschedule_booking, booking::actions::check_in, booking::actions::complete,
-        booking::actions::no_show, booking::schedule::get_schedule, booking::schedule::put_schedule,
-        booking::schedule::get_settings, booking::schedule::put_settings,
-        accounts::addresses::list_addresses, accounts::addresses::add_address, accounts::addresses::delete_address,
-        orders::place::place_order, orders::routes::my_orders, orders::routes::get_order, orders::routes::merchant_orders,
-        orders::routes::my_deliveries, orders::actions::accept, orders::actions::reject, orders::actions::cancel,
-        orders::actions::ready, orders::actions::pick_up, orders::actions::deliver, orders::actions::fail,
-        orders::actions::return_order, orders::actions::confirm_receipt, orders::actions::schedule_pickup,
-        orders::actions::pickup_fail, orders::actions::requote, orders::actions::approve_quote,
-        orders::actions::decline_quote, orders::actions::process, orders::actions::send_back,
-        orders::extras::assign_courier, orders::extras::add_safety_check, orders::extras::refund,
-        orders::extras::get_settings, orders::extras::put_settings,
-        reviews::routes::create_review, reviews::routes::edit_review, reviews::routes::get_review, reviews::list::list_reviews,
-        reviews::feedback::reply, reviews::feedback::report, reviews::feedback::helpful,
-        moderation::decisions::appeal, moderation::queue::queue, moderation::decisions::decide,
-        moderation::decisions::decide_appeal, credit::get_credit, credit::add_penalty,
-        accounts::consent::get_consents, accounts::consent::put_consents, accounts::erasure::export,
-        accounts::erasure::delete_me, accounts::recovery::verify_email, accounts::recovery::request_reset,
-        accounts::recovery::confirm_reset, accounts::admin::read_user,
-    ),
-    components(schemas(Problem, FieldError, catalog::discovery::Sort, reviews::list::ReviewSort)),
-    modifiers(&BearerAuth, &ProblemResponses),
-    tags((name = "health"), (name = "auth"), (name = "accounts"), (name = "merchants"), (name = "catalog"),
-        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation")),
-)]
-pub struct ApiDoc;
+use utoipa::Modify;
 
 /// `string`, or `string`/`null` for an optional field: the type of the hand-built string schemas
 /// (`Text`, `Phone`, `Email`) that state a field's rule in the document.
@@ -70,7 +16,8 @@ pub fn string_type(nullable: bool) -> utoipa::openapi::schema::SchemaType {
     }
 }
 
-struct BearerAuth;
+/// The `bearer` security scheme (the access JWT).
+pub struct BearerAuth;
 
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -91,7 +38,7 @@ impl Modify for BearerAuth {
 /// operation documents the errors any route can give (bad body, too large, not JSON, validation,
 /// rate limit, database unavailable, internal error; 401/403 where a token is needed; 404 where
 /// the path names a resource), so the document matches what the service really answers.
-struct ProblemResponses;
+pub struct ProblemResponses;
 
 impl Modify for ProblemResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -159,17 +106,4 @@ impl Modify for ProblemResponses {
             }
         }
     }
-}
-
-/// The document as pretty-printed JSON, for `lifemarket openapi`.
-pub fn document_json() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-}
-
-/// The Swagger UI and the document it shows.
-pub fn swagger_ui() -> utoipa_swagger_ui::SwaggerUi {
-    utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
-        .url("/api/openapi.json", ApiDoc::openapi())
 }

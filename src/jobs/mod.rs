@@ -1,13 +1,15 @@
 //! Durable jobs (timers, work after commit) and the email outbox that runs on them.
 //! Owns the `jobs` and `outbox_emails` tables.
 
-pub mod mailer;
 pub mod models;
 pub mod outbox;
+mod registry;
 pub mod runner;
 
-pub use mailer::{Mailer, SentEmail};
-pub use runner::{ensure_recurring, run_due, run_one, Workers};
+pub use crate::mail::{Mailer, SentEmail};
+pub use models::Job;
+pub use registry::{Handler, Registry, Sweep};
+pub use runner::{ensure_recurring, run_due, run_one, Runner, Workers};
 
 /// What a handler did with its job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,9 +11,9 @@ use uuid::Uuid;
 use crate::error::{AppError, AppResult};
 use crate::schema::{outbox_emails, users};
 
-use super::mailer::Mailer;
 use super::models;
 use super::{JobContext, Outcome};
+use crate::mail::Mailer;
 
 /// The job kind that sends one outbox email.
 pub const SEND_EMAIL: &str = "send_email";

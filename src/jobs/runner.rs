@@ -11,40 +11,39 @@ use tokio::task::JoinHandle;
 
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
 
-use super::{models, outbox, JobContext, Outcome};
+use super::{models, JobContext, Outcome, Registry};
 
-/// Calls the handler of `job.kind`.
+/// What the job loops need: the pool, the mailer and the registered job kinds. Cheap to clone.
+#[derive(Clone)]
+pub struct Runner {
+    pub pool: db::Pool,
+    pub mailer: crate::mail::Mailer,
+    pub mail_from: String,
+    pub registry: std::sync::Arc<Registry>,
+}
+
+/// Calls the handler registered for `job.kind`.
 fn dispatch(
     conn: &mut PgConnection,
     ctx: &JobContext<'_>,
+    registry: &Registry,
     job: &models::Job,
 ) -> AppResult<Outcome> {
-    match job.kind.as_str() {
-        outbox::SEND_EMAIL => outbox::send(conn, ctx, &job.payload),
-        crate::merchants::expiry::KIND => crate::merchants::expiry::run(conn),
-        crate::booking::timers::EXPIRE | crate::booking::timers::AUTO_COMPLETE => {
-            crate::booking::timers::run(conn, &job.kind, &job.payload)
-        }
-        crate::orders::timers::EXPIRE | crate::orders::timers::AUTO_COMPLETE => {
-            crate::orders::timers::run(conn, &job.kind, &job.payload)
-        }
-        crate::credit::RECOMPUTE => crate::credit::run(conn, &job.payload),
-        crate::credit::SWEEP => crate::credit::sweep(conn),
-        other => Err(AppError::internal(format!(
-            "no handler for job kind `{other}`"
+    match registry.handler(&job.kind) {
+        Some(handler) => handler(conn, ctx, job),
+        None => Err(AppError::internal(format!(
+            "no handler for job kind `{}`",
+            job.kind
         ))),
     }
 }
 
-/// The recurring jobs: each is one row that reschedules itself after every run.
-const RECURRING: [&str; 2] = [crate::merchants::expiry::KIND, crate::credit::SWEEP];
-
 /// Makes sure each recurring job exists (once, whatever the number of workers).
-pub async fn ensure_recurring(state: &AppState) -> AppResult<()> {
-    db::run(&state.pool, |conn| {
-        for kind in RECURRING {
+pub async fn ensure_recurring(runner: &Runner) -> AppResult<()> {
+    let registry = runner.registry.clone();
+    db::run(&runner.pool, move |conn| {
+        for kind in registry.recurring_kinds() {
             models::ensure_recurring(conn, kind, Utc::now())?;
         }
         Ok(())
@@ -59,15 +58,16 @@ pub fn backoff(attempt: i32) -> Duration {
 }
 
 /// Runs the oldest due job, if any; returns its kind.
-pub async fn run_one(state: &AppState) -> AppResult<Option<String>> {
+pub async fn run_one(runner: &Runner) -> AppResult<Option<String>> {
     let runtime = tokio::runtime::Handle::current();
-    let mailer = state.mailer.clone();
-    let mail_from = state.config.mail_from.clone();
-    db::run(&state.pool, move |conn| {
+    let mailer = runner.mailer.clone();
+    let mail_from = runner.mail_from.clone();
+    let registry = runner.registry.clone();
+    db::run(&runner.pool, move |conn| {
         let ctx = JobContext { mailer: &mailer, mail_from: &mail_from, runtime: &runtime };
         conn.transaction(|conn| {
             let Some(job) = models::claim_next(conn)? else { return Ok(None) };
-            match conn.transaction(|conn| dispatch(conn, &ctx, &job)) {
+            match conn.transaction(|conn| dispatch(conn, &ctx, &registry, &job)) {
                 Ok(Outcome::Done) => {
                     models::delete(conn, job.id)?;
                 }
@@ -88,20 +88,21 @@ pub async fn run_one(state: &AppState) -> AppResult<Option<String>> {
 }
 
 /// Runs jobs until none is due; returns how many ran. Tests call this to drive timers and mail.
-pub async fn run_due(state: &AppState) -> AppResult<usize> {
+pub async fn run_due(runner: &Runner) -> AppResult<usize> {
     let mut count = 0;
-    while run_one(state).await?.is_some() {
+    while run_one(runner).await?.is_some() {
         count += 1;
     }
     Ok(count)
 }
 
-/// Deletes expired idempotency keys, rate-limit windows and refresh tokens.
-pub async fn sweep(state: &AppState) -> AppResult<()> {
-    db::run(&state.pool, |conn| {
-        crate::http::idempotency::sweep(conn)?;
-        crate::http::rate_limit::sweep(conn)?;
-        crate::auth::models::sweep_expired(conn)?;
+/// Runs the registered sweeps (expired idempotency keys, rate-limit windows, refresh tokens).
+pub async fn sweep(runner: &Runner) -> AppResult<()> {
+    let registry = runner.registry.clone();
+    db::run(&runner.pool, move |conn| {
+        for sweep in registry.sweeps() {
+            sweep(conn)?;
+        }
         Ok(())
     })
     .await
@@ -116,21 +117,21 @@ pub struct Workers {
 const POLL: Duration = Duration::from_secs(1);
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
-async fn work(state: AppState, mut stop: watch::Receiver<bool>, sweeper: bool) {
+async fn work(runner: Runner, mut stop: watch::Receiver<bool>, sweeper: bool) {
     let mut last_sweep: Option<Instant> = None;
     if sweeper {
-        if let Err(err) = ensure_recurring(&state).await {
+        if let Err(err) = ensure_recurring(&runner).await {
             tracing::warn!(error = %err, "could not schedule recurring jobs");
         }
     }
     while !*stop.borrow() {
         if sweeper && last_sweep.is_none_or(|t| t.elapsed() > SWEEP_EVERY) {
-            if let Err(err) = sweep(&state).await {
+            if let Err(err) = sweep(&runner).await {
                 tracing::warn!(error = %err, "sweep failed");
             }
             last_sweep = Some(Instant::now());
         }
-        match run_one(&state).await {
+        match run_one(&runner).await {
             Ok(Some(_)) => continue,
             Ok(None) => {}
             Err(err) => tracing::warn!(error = %err, "job worker could not run"),
@@ -144,10 +145,10 @@ async fn work(state: AppState, mut stop: watch::Receiver<bool>, sweeper: bool) {
 
 impl Workers {
     /// Starts `concurrency` worker loops on the current runtime.
-    pub fn spawn(state: &AppState, concurrency: usize) -> Self {
+    pub fn spawn(runner: &Runner, concurrency: usize) -> Self {
         let (stop, rx) = watch::channel(false);
         let tasks = (0..concurrency.max(1))
-            .map(|i| tokio::spawn(work(state.clone(), rx.clone(), i == 0)))
+            .map(|i| tokio::spawn(work(runner.clone(), rx.clone(), i == 0)))
             .collect();
         Self { stop, tasks }
     }

@@ -496,7 +496,7 @@ async fn the_licence_expiry_job_suspends_and_emails() {
     app.run_jobs().await; // the emails so far
     let sent_before = app.sent_emails().len();
 
-    lifemarket::jobs::ensure_recurring(&app.state)
+    lifemarket::jobs::ensure_recurring(&app.state.jobs)
         .await
         .unwrap();
     app.run_jobs().await;

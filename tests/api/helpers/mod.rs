@@ -51,7 +51,7 @@ impl TestApp {
         let db = TestDb::create();
         let mut config = Config::for_tests(&db.url());
         tweak(&mut config, &db);
-        let state = AppState::new(config).expect("app state");
+        let state = lifemarket::app::state(config).expect("app state");
         let service = Rc::new(test::init_service(lifemarket::app(state.clone())).await);
         let call: Call = Rc::new(move |req| {
             let service = service.clone();
@@ -104,7 +104,7 @@ impl TestApp {
 
     /// Runs every due job (timers, outbox) to completion.
     pub async fn run_jobs(&self) -> usize {
-        lifemarket::jobs::run_due(&self.state)
+        lifemarket::jobs::run_due(&self.state.jobs)
             .await
             .expect("jobs run")
     }

@@ -1,0 +1,60 @@
+//! Assembly, the top layer: mounts every feature's routes, lists them in the OpenAPI document,
+//! registers the job kinds and builds the application. Nothing below imports it.
+
+mod jobs;
+pub mod openapi;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{middleware, web, App};
+
+use crate::config::Config;
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::{
+    accounts, auth, booking, catalog, credit, http, merchants, moderation, orders, reviews,
+};
+
+/// The state of a process: the configuration and every feature's job kinds.
+pub fn state(config: Config) -> AppResult<AppState> {
+    AppState::new(config, jobs::registry())
+}
+
+/// Mounts every feature's routes under the API scope (`/api/v1`).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    accounts::configure(cfg);
+    auth::configure(cfg);
+    merchants::configure(cfg);
+    catalog::configure(cfg);
+    booking::configure(cfg);
+    orders::configure(cfg);
+    reviews::configure(cfg);
+    credit::configure(cfg);
+    moderation::configure(cfg);
+}
+
+/// The whole application: routes, extractor settings and middleware.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(http::path_config())
+        .wrap(middleware::from_fn(http::metrics::record))
+        .wrap(middleware::from_fn(http::request_id::echo))
+        .wrap(tracing_actix_web::TracingLogger::default())
+        .service(http::Endpoint::new("/healthz").get(http::health::healthz))
+        .service(http::Endpoint::new("/readyz").get(http::health::readyz))
+        .service(http::Endpoint::new("/metrics").get(http::metrics::metrics_endpoint))
+        .service(openapi::swagger_ui())
+        .service(web::scope("/api/v1").configure(configure))
+        .default_service(web::to(http::not_found))
+}
