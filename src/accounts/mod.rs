@@ -6,7 +6,7 @@ pub mod addresses;
 pub mod admin;
 pub mod consent;
 mod emails;
-pub mod erasure;
+
 pub mod models;
 pub mod recovery;
 pub mod routes;
@@ -28,14 +28,7 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(Endpoint::new("/auth/verify-email").post(recovery::verify_email))
         .service(Endpoint::new("/auth/password-reset").post(recovery::request_reset))
         .service(Endpoint::new("/auth/password-reset/confirm").post(recovery::confirm_reset))
-        .service(
-            Endpoint::new("/me")
-                .get(routes::get_me)
-                .patch(routes::update_me)
-                .delete(erasure::delete_me),
-        )
         .service(Endpoint::new("/me/password").post(routes::change_password))
-        .service(Endpoint::new("/me/export").get(erasure::export))
         .service(
             Endpoint::new("/me/consents")
                 .get(consent::get_consents)

@@ -3,6 +3,7 @@
 
 mod jobs;
 pub mod openapi;
+pub mod personal_data;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -23,6 +24,14 @@ pub fn state(config: Config) -> AppResult<AppState> {
 /// Mounts every feature's routes under the API scope (`/api/v1`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     accounts::configure(cfg);
+    // `/me` is shared: the profile is accounts', its deletion spans every feature.
+    cfg.service(
+        http::Endpoint::new("/me")
+            .get(accounts::routes::get_me)
+            .patch(accounts::routes::update_me)
+            .delete(personal_data::delete_me),
+    )
+    .service(http::Endpoint::new("/me/export").get(personal_data::export));
     auth::configure(cfg);
     merchants::configure(cfg);
     catalog::configure(cfg);

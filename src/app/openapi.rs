@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use crate::error::{FieldError, Problem};
 use crate::http::openapi::{BearerAuth, ProblemResponses};
 use crate::{
-    accounts, auth, booking, catalog, credit, http, merchants, moderation, orders, reviews,
+    accounts, app, auth, booking, catalog, credit, http, merchants, moderation, orders, reviews,
 };
 
 #[derive(OpenApi)]
@@ -48,8 +48,8 @@ use crate::{
         reviews::feedback::reply, reviews::feedback::report, reviews::feedback::helpful,
         moderation::decisions::appeal, moderation::queue::queue, moderation::decisions::decide,
         moderation::decisions::decide_appeal, credit::get_credit, credit::add_penalty,
-        accounts::consent::get_consents, accounts::consent::put_consents, accounts::erasure::export,
-        accounts::erasure::delete_me, accounts::recovery::verify_email, accounts::recovery::request_reset,
+        accounts::consent::get_consents, accounts::consent::put_consents, app::personal_data::export,
+        app::personal_data::delete_me, accounts::recovery::verify_email, accounts::recovery::request_reset,
         accounts::recovery::confirm_reset, accounts::admin::read_user,
     ),
     components(schemas(Problem, FieldError, catalog::discovery::Sort, reviews::list::ReviewSort)),

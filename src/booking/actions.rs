@@ -109,7 +109,7 @@ pub fn apply(
 }
 
 fn saved_tz(conn: &mut PgConnection, b: &Booking) -> AppResult<chrono_tz::Tz> {
-    let merchant = crate::merchants::models::find(conn, b.merchant_id)?;
+    let merchant = crate::merchants::find(conn, b.merchant_id)?;
     Ok(merchant
         .time_zone
         .parse()

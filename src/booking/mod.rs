@@ -82,7 +82,7 @@ pub fn record_change(
         },
     )?;
     if rules::BookingStatus::parse(&booking.status).is_some_and(|s| !s.is_active()) {
-        crate::credit::touch(conn, booking.merchant_id)?;
+        crate::jobs::merchant_changed(conn, booking.merchant_id)?;
     }
     let consumer = accounts::find(conn, booking.consumer_id)?;
     let (zh, en) = emails::words(&booking.status);

@@ -25,8 +25,8 @@ use crate::state::AppState;
 use crate::fields::Text;
 use rules::Breakdown;
 
-/// The job that recomputes one merchant's score.
-pub const RECOMPUTE: &str = "credit.recompute";
+/// The job that recomputes one merchant's score (named in the kernel, which lower features use).
+pub const RECOMPUTE: &str = jobs::CREDIT_RECOMPUTE;
 /// The hourly job that recomputes the merchants whose penalties just expired.
 pub const SWEEP: &str = "credit.sweep";
 
@@ -38,13 +38,7 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
 
 /// Asks for a recomputation of the merchant's score (once, however often it is asked).
 pub fn touch(conn: &mut PgConnection, merchant_id: Uuid) -> AppResult<()> {
-    jobs::models::enqueue_once(
-        conn,
-        RECOMPUTE,
-        serde_json::json!({ "merchant_id": merchant_id }),
-        &format!("{RECOMPUTE}:{merchant_id}"),
-    )?;
-    Ok(())
+    jobs::merchant_changed(conn, merchant_id)
 }
 
 /// Computes and stores the score now.

@@ -79,7 +79,7 @@ pub fn store(conn: &mut PgConnection, merchant_id: Uuid, b: &Breakdown) -> Query
             merchant_credit::computed_at.eq(Utc::now()),
         ))
         .execute(conn)?;
-    crate::merchants::models::set_credit(conn, merchant_id, score, &b.tier).map(drop)
+    crate::merchants::set_credit(conn, merchant_id, score, &b.tier).map(drop)
 }
 
 /// The stored breakdown and when it was computed.

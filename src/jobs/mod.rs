@@ -27,3 +27,23 @@ pub struct JobContext<'a> {
     /// For handlers that must await (sending mail) from the blocking thread they run on.
     pub runtime: &'a tokio::runtime::Handle,
 }
+
+/// The job that recomputes one merchant's credit score. Features below `credit` ask for it with
+/// [`merchant_changed`] when a credit input changes (a review, a booking or order outcome, a
+/// status); `credit` registers its handler in `app::jobs`, so no feature calls up to it.
+pub const CREDIT_RECOMPUTE: &str = "credit.recompute";
+
+/// Queues a recomputation of the merchant's credit score (once, however often it is asked), in
+/// the caller's transaction.
+pub fn merchant_changed(
+    conn: &mut diesel::PgConnection,
+    merchant_id: uuid::Uuid,
+) -> crate::error::AppResult<()> {
+    models::enqueue_once(
+        conn,
+        CREDIT_RECOMPUTE,
+        serde_json::json!({ "merchant_id": merchant_id }),
+        &format!("{CREDIT_RECOMPUTE}:{merchant_id}"),
+    )?;
+    Ok(())
+}

@@ -14,7 +14,7 @@ pub mod team;
 pub mod views;
 
 pub use access::MemberRole;
-pub use models::{Merchant, Worker};
+pub use models::{find, set_credit, Merchant, Worker};
 pub use views::MerchantResponse;
 
 use diesel::PgConnection;
@@ -110,7 +110,7 @@ pub fn change_status(
         },
     )?;
     // Decisions and the expiry job go with licence changes, which the credit score reads.
-    crate::credit::touch(conn, current.id)?;
+    crate::jobs::merchant_changed(conn, current.id)?;
     if actor != Actor::Member {
         let owner = accounts::find(conn, updated.owner_id)?;
         outbox::enqueue(conn, &emails::status_changed(&owner.email, &updated, to))?;

@@ -144,7 +144,7 @@ pub async fn update_merchant(
         let merged = edit.apply_to(ApplyRequest::from_merchant(&current, models::categories(conn, merchant_id)?));
         let application = merged.parse(&known, today()).map_err(|e| AppError::Validation("validation_failed", e))?;
         let updated = models::update_fields(conn, merchant_id, &application.fields)?;
-        crate::credit::touch(conn, merchant_id)?;
+        crate::jobs::merchant_changed(conn, merchant_id)?;
         models::set_categories(conn, merchant_id, &application.categories)?;
         if updated.licence_expires_on != current.licence_expires_on && !status.application_editable() {
             // A renewed licence on a live merchant changes what operators verified: log it.

@@ -12,5 +12,6 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.service(Endpoint::new("/admin/audit-log").get(routes::list_audit_log))
         .service(Endpoint::new("/admin/moderation/queue").get(queue::queue))
         .service(Endpoint::new("/admin/reviews/{id}/decision").post(decisions::decide))
-        .service(Endpoint::new("/admin/appeals/{id}/decision").post(decisions::decide_appeal));
+        .service(Endpoint::new("/admin/appeals/{id}/decision").post(decisions::decide_appeal))
+        .service(Endpoint::new("/reviews/{id}/appeal").post(decisions::appeal));
 }

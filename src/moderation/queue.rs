@@ -12,7 +12,7 @@ use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::Query;
-use crate::reviews::models as reviews;
+use crate::reviews;
 use crate::schema::{appeals, merchant_credit, merchants, moderation_decisions, review_reports};
 use crate::state::AppState;
 

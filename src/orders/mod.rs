@@ -87,7 +87,7 @@ pub fn record_change(
         order.status.as_str(),
         "completed" | "cancelled" | "rejected" | "returned"
     ) {
-        crate::credit::touch(conn, order.merchant_id)?;
+        crate::jobs::merchant_changed(conn, order.merchant_id)?;
     }
     let consumer = accounts::find(conn, order.consumer_id)?;
     let short = &order.id.simple().to_string()[..8];

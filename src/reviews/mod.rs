@@ -9,6 +9,9 @@ pub mod routes;
 pub mod rules;
 pub mod views;
 
+pub use models::{close_reports, find, find_for_update, open_reports, set_status, Review};
+pub use routes::refresh_merchant;
+
 use crate::http::Endpoint;
 
 /// Mounts the review routes.
@@ -22,6 +25,5 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(Endpoint::new("/reviews/{id}/reply").post(feedback::reply))
         .service(Endpoint::new("/reviews/{id}/reports").post(feedback::report))
         .service(Endpoint::new("/reviews/{id}/helpful").post(feedback::helpful))
-        .service(Endpoint::new("/reviews/{id}/appeal").post(crate::moderation::decisions::appeal))
         .service(Endpoint::new("/merchants/{id}/reviews").get(list::list_reviews));
 }

@@ -60,7 +60,7 @@ fn stars(f: &mut Fields, field: &str, v: Option<i16>) {
 /// Publishes the change to the merchant's figures: rating aggregate now, credit by job.
 pub fn refresh_merchant(conn: &mut PgConnection, merchant_id: Uuid) -> AppResult<()> {
     merchants::models::refresh_rating(conn, merchant_id)?;
-    crate::credit::touch(conn, merchant_id)
+    crate::jobs::merchant_changed(conn, merchant_id)
 }
 
 pub(super) fn author_name(conn: &mut PgConnection, id: Uuid) -> AppResult<String> {

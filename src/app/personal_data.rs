@@ -1,4 +1,5 @@
-//! The person's rights over their data: `GET /me/export` (everything held about them, in one
+//! The person's rights over their data, composed here at the top because they span every
+//! feature: `GET /me/export` (everything held about them, in one
 //! JSON document) and `DELETE /me` (direct identifiers erased; bookings and orders kept for the
 //! legally required time but pseudonymised; reviews stay, as a deleted user's).
 
@@ -21,9 +22,9 @@ use crate::schema::{
 };
 use crate::state::AppState;
 
-use super::addresses::Address;
-use super::consent::{self, Consent};
-use super::UserResponse;
+use crate::accounts::addresses::Address;
+use crate::accounts::consent::{self, Consent};
+use crate::accounts::{self, UserResponse};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExportedReview {
@@ -65,7 +66,7 @@ pub struct Export {
 pub async fn export(id: Identity, state: web::Data<AppState>) -> AppResult<web::Json<Export>> {
     let me = id.user_id;
     let export = db::run(&state.pool, move |conn| {
-        let profile = super::find(conn, me)?;
+        let profile = accounts::find(conn, me)?;
         let addresses = addresses::table
             .filter(addresses::user_id.eq(me))
             .select(Address::as_select())
@@ -284,7 +285,7 @@ pub async fn delete_me(
 ) -> AppResult<HttpResponse> {
     let password = body.into_inner().password;
     let me = id.user_id;
-    let user = db::run(&state.pool, move |conn| Ok(super::find(conn, me)?)).await?;
+    let user = db::run(&state.pool, move |conn| Ok(accounts::find(conn, me)?)).await?;
     if user.deleted_at.is_some() {
         return Err(AppError::NotFound);
     }
