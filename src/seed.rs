@@ -272,7 +272,7 @@ fn seed_merchant(
         time_zone: Some("Asia/Shanghai".into()),
         documents: Vec::new(),
     };
-    let known = catalog::models::categories(conn)?;
+    let known = merchants::all_categories(conn)?;
     let application = request
         .parse(&known, merchants::routes::today())
         .map_err(|e| {

@@ -11,9 +11,12 @@ pub mod models;
 pub mod recovery;
 pub mod routes;
 pub mod rules;
+pub mod session;
+pub mod signin;
 
 pub use models::{find, find_by_email, NewUser, User};
 pub use routes::UserResponse;
+pub use signin::TokenResponse;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::PgConnection;
@@ -25,6 +28,9 @@ use crate::http::Endpoint;
 /// email verification and password reset, and the operators' audited read of a user.
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.service(Endpoint::new("/auth/register").post(routes::register))
+        .service(Endpoint::new("/auth/login").post(signin::login))
+        .service(Endpoint::new("/auth/refresh").post(signin::refresh))
+        .service(Endpoint::new("/auth/logout").post(signin::logout))
         .service(Endpoint::new("/auth/verify-email").post(recovery::verify_email))
         .service(Endpoint::new("/auth/password-reset").post(recovery::request_reset))
         .service(Endpoint::new("/auth/password-reset/confirm").post(recovery::confirm_reset))

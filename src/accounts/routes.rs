@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::{session, Identity, PlatformRole, TokenResponse};
+use crate::auth::{Identity, PlatformRole};
+
+use super::session;
+use super::signin::TokenResponse;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::fields::Text;

@@ -4,6 +4,7 @@ use crate::error::FieldError;
 #[cfg(test)]
 use crate::fields::{Email, Fields, Phone};
 
+/// A password acceptable for a new account: 8 to 128 characters, not all the same character.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewPassword(String);
 

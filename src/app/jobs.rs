@@ -1,7 +1,7 @@
 //! Every feature's job kinds, registered with the job mechanism (which knows none of them).
 
 use crate::jobs::Registry;
-use crate::{auth, booking, credit, merchants, orders};
+use crate::{auth, booking, credit, http, merchants, orders};
 
 /// The job kinds, recurring jobs and sweeps of this build.
 pub fn registry() -> Registry {
@@ -17,6 +17,8 @@ pub fn registry() -> Registry {
             credit::run(conn, &job.payload)
         })
         .recurring(credit::SWEEP, |conn, _, _| credit::sweep(conn))
+        .sweep(http::idempotency::sweep)
+        .sweep(http::rate_limit::sweep)
         .sweep(auth::sweep_expired)
 }
 

@@ -12,9 +12,7 @@ use actix_web::{middleware, web, App};
 use crate::config::Config;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::{
-    accounts, auth, booking, catalog, credit, http, merchants, moderation, orders, reviews,
-};
+use crate::{accounts, booking, catalog, credit, http, merchants, moderation, orders, reviews};
 
 /// The state of a process: the configuration and every feature's job kinds.
 pub fn state(config: Config) -> AppResult<AppState> {
@@ -32,7 +30,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .delete(personal_data::delete_me),
     )
     .service(http::Endpoint::new("/me/export").get(personal_data::export));
-    auth::configure(cfg);
+    // `/merchants` and `/merchants/{id}` are shared: applying and editing are merchants',
+    // the search and the profile page (with the services) are the catalog's.
+    cfg.service(
+        http::Endpoint::new("/merchants")
+            .post(merchants::routes::apply)
+            .get(catalog::discovery::search),
+    )
+    .service(
+        http::Endpoint::new("/merchants/{id}")
+            .get(catalog::merchant_page::get_merchant)
+            .patch(merchants::routes::update_merchant),
+    );
     merchants::configure(cfg);
     catalog::configure(cfg);
     booking::configure(cfg);

@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use crate::error::{FieldError, Problem};
 use crate::http::openapi::{BearerAuth, ProblemResponses};
 use crate::{
-    accounts, app, auth, booking, catalog, credit, http, merchants, moderation, orders, reviews,
+    accounts, app, booking, catalog, credit, http, merchants, moderation, orders, reviews,
 };
 
 #[derive(OpenApi)]
@@ -19,8 +19,8 @@ use crate::{
         http::health::healthz, http::health::readyz,
         accounts::routes::register, accounts::routes::get_me, accounts::routes::update_me,
         accounts::routes::change_password,
-        auth::routes::login, auth::routes::refresh, auth::routes::logout,
-        merchants::routes::apply, merchants::routes::my_merchants, merchants::routes::get_merchant,
+        accounts::signin::login, accounts::signin::refresh, accounts::signin::logout,
+        merchants::routes::apply, merchants::routes::my_merchants, catalog::merchant_page::get_merchant,
         merchants::routes::update_merchant, merchants::routes::submit_merchant,
         merchants::team::list_members, merchants::team::add_member, merchants::team::remove_member,
         merchants::team::list_workers, merchants::team::add_worker, merchants::team::update_worker,

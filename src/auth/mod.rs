@@ -1,21 +1,17 @@
-//! Authentication: password hashing, access and refresh tokens, sign-in sessions, the
-//! `Identity` extractor and role checks. Owns the `refresh_tokens` table.
+//! Authentication: the `Identity` extractor (a verified bearer token) and role checks, and the
+//! refresh-token store. Owns the `refresh_tokens` table. Signing in is `accounts`'; the crypto is
+//! the kernel's `crypto`.
 
 mod identity;
-pub mod models;
-pub mod routes;
-pub mod session;
+mod models;
 
 pub use crate::crypto::PlatformRole;
 pub use identity::Identity;
 pub use models::{revoke_all_for_user, sweep_expired};
-pub use routes::TokenResponse;
 
-use crate::http::Endpoint;
-
-/// Mounts `/auth/login`, `/auth/refresh` and `/auth/logout`.
-pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
-    cfg.service(Endpoint::new("/auth/login").post(routes::login))
-        .service(Endpoint::new("/auth/refresh").post(routes::refresh))
-        .service(Endpoint::new("/auth/logout").post(routes::logout));
+/// The refresh-token store that sign-in sessions (`accounts::session`) write through.
+pub mod refresh_tokens {
+    pub use super::models::{
+        find_by_hash, insert, revoke_family, spend, NewRefreshToken, RefreshToken,
+    };
 }

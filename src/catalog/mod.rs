@@ -2,11 +2,12 @@
 //! Owns the `categories`, `services` and `service_price_changes` tables.
 
 pub mod discovery;
+pub mod merchant_page;
 pub mod models;
 pub mod routes;
 pub mod rules;
 
-pub use models::{Category, Service};
+pub use models::Service;
 pub use routes::ServiceResponse;
 
 use crate::http::Endpoint;

@@ -1,27 +1,10 @@
-//! Category and service rows and their queries. The caller owns the transaction.
+//! Service rows and their queries. The caller owns the transaction.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::schema::{categories, merchants, service_price_changes, services};
-
-/// A service category (data, not code).
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = categories, check_for_backend(diesel::pg::Pg))]
-pub struct Category {
-    pub code: String,
-    pub name_zh: String,
-    pub name_en: String,
-    pub requires_food_permit: bool,
-}
-
-pub fn categories(conn: &mut PgConnection) -> QueryResult<Vec<Category>> {
-    categories::table
-        .select(Category::as_select())
-        .order((categories::sort_order, categories::code))
-        .load(conn)
-}
+use crate::schema::{merchants, service_price_changes, services};
 
 /// A service a merchant offers.
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]

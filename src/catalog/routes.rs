@@ -33,7 +33,7 @@ pub struct CategoryResponse {
 pub async fn list_categories(
     state: web::Data<AppState>,
 ) -> AppResult<web::Json<Vec<CategoryResponse>>> {
-    let rows = db::run(&state.pool, |conn| Ok(models::categories(conn)?)).await?;
+    let rows = db::run(&state.pool, |conn| Ok(merchants::all_categories(conn)?)).await?;
     Ok(web::Json(
         rows.into_iter()
             .map(|c| CategoryResponse {

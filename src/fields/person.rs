@@ -59,8 +59,6 @@ fn email_schema(nullable: bool) -> utoipa::openapi::Object {
         .build()
 }
 
-/// A password acceptable for a new account: 8 to 128 characters, not all the same character.
-
 /// What [`Phone::parse`] accepts.
 pub const PHONE_PATTERN: &str = r"^((\+86|0086)[ -]?)?1[3-9][0-9]([ -]?[0-9]{4}){2}$";
 

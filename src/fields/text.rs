@@ -77,3 +77,39 @@ pub fn coordinates(lat: f64, lng: f64) -> Result<(f64, f64), FieldError> {
     }
     Ok((lat, lng))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_checked_as_sent() {
+        assert_eq!(text("t", "洗衣 店", 1, 10).unwrap(), "洗衣 店");
+        assert_eq!(text("t", "a\nb", 1, 10).unwrap(), "a\nb");
+        assert_eq!(text("t", "", 0, 10).unwrap(), "");
+        for bad in [
+            "",
+            " a",
+            "a ",
+            "\u{3000}a",
+            "a\tb",
+            "a\u{85}b",
+            "abcdefghijk",
+            "   ",
+        ] {
+            assert!(text("t", bad, 1, 10).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            Text::<1, 10>::pattern(),
+            format!("^[^{EDGE}]([^{CONTROL}]*[^{EDGE}])?$")
+        );
+        assert!(Text::<0, 10>::pattern().ends_with(")?)?$"));
+    }
+
+    #[test]
+    fn coordinates_are_on_the_map() {
+        assert!(coordinates(29.56, 106.55).is_ok());
+        assert_eq!(coordinates(91.0, 0.0).unwrap_err().field, "lat");
+        assert_eq!(coordinates(0.0, f64::NAN).unwrap_err().field, "lng");
+    }
+}

@@ -29,10 +29,7 @@ impl Default for Registry {
         Self {
             handlers: HashMap::new(),
             recurring: Vec::new(),
-            sweeps: vec![
-                crate::http::idempotency::sweep,
-                crate::http::rate_limit::sweep,
-            ],
+            sweeps: Vec::new(),
         }
         .register(outbox::SEND_EMAIL, |conn, ctx, job| {
             outbox::send(conn, ctx, &job.payload)

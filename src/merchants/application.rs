@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::catalog::Category;
+use super::models::Category;
 use crate::error::FieldError;
 use crate::fields::Fields;
 

@@ -14,7 +14,8 @@ pub mod team;
 pub mod views;
 
 pub use access::MemberRole;
-pub use models::{find, set_credit, Merchant, Worker};
+pub use models::{all_categories, categories, find, set_credit, Category, Merchant, Worker};
+pub use rules::MerchantStatus;
 pub use views::MerchantResponse;
 
 use diesel::PgConnection;
@@ -26,39 +27,30 @@ use crate::error::{AppError, AppResult};
 use crate::http::Endpoint;
 use crate::jobs::outbox;
 
-use rules::{Actor, MerchantAction, MerchantStatus};
+use rules::{Actor, MerchantAction};
 
-/// Mounts the merchant routes (the catalog's merchant routes are mounted by `catalog`).
+/// Mounts the merchant routes (`/merchants` and `/merchants/{id}`, shared with the catalog, are
+/// mounted by `app`; the catalog's merchant routes by `catalog`).
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
-    cfg.service(
-        Endpoint::new("/merchants")
-            .post(routes::apply)
-            .get(crate::catalog::discovery::search),
-    )
-    .service(Endpoint::new("/me/merchants").get(routes::my_merchants))
-    .service(
-        Endpoint::new("/merchants/{id}")
-            .get(routes::get_merchant)
-            .patch(routes::update_merchant),
-    )
-    .service(Endpoint::new("/merchants/{id}/submit").post(routes::submit_merchant))
-    .service(
-        Endpoint::new("/merchants/{id}/members")
-            .get(team::list_members)
-            .post(team::add_member),
-    )
-    .service(Endpoint::new("/merchants/{id}/members/{user_id}").delete(team::remove_member))
-    .service(
-        Endpoint::new("/merchants/{id}/workers")
-            .get(team::list_workers)
-            .post(team::add_worker),
-    )
-    .service(Endpoint::new("/merchants/{id}/workers/{worker_id}").patch(team::update_worker))
-    .service(Endpoint::new("/admin/merchants").get(admin::list_merchants))
-    .service(Endpoint::new("/admin/merchants/{id}/approve").post(admin::approve))
-    .service(Endpoint::new("/admin/merchants/{id}/reject").post(admin::reject))
-    .service(Endpoint::new("/admin/merchants/{id}/suspend").post(admin::suspend))
-    .service(Endpoint::new("/admin/merchants/{id}/reinstate").post(admin::reinstate));
+    cfg.service(Endpoint::new("/me/merchants").get(routes::my_merchants))
+        .service(Endpoint::new("/merchants/{id}/submit").post(routes::submit_merchant))
+        .service(
+            Endpoint::new("/merchants/{id}/members")
+                .get(team::list_members)
+                .post(team::add_member),
+        )
+        .service(Endpoint::new("/merchants/{id}/members/{user_id}").delete(team::remove_member))
+        .service(
+            Endpoint::new("/merchants/{id}/workers")
+                .get(team::list_workers)
+                .post(team::add_worker),
+        )
+        .service(Endpoint::new("/merchants/{id}/workers/{worker_id}").patch(team::update_worker))
+        .service(Endpoint::new("/admin/merchants").get(admin::list_merchants))
+        .service(Endpoint::new("/admin/merchants/{id}/approve").post(admin::approve))
+        .service(Endpoint::new("/admin/merchants/{id}/reject").post(admin::reject))
+        .service(Endpoint::new("/admin/merchants/{id}/suspend").post(admin::suspend))
+        .service(Endpoint::new("/admin/merchants/{id}/reinstate").post(admin::reinstate));
 }
 
 /// Creates a draft merchant from a checked application, with `owner_id` as its owner.

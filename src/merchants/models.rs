@@ -6,6 +6,25 @@ use uuid::Uuid;
 
 use crate::schema::{merchant_categories, merchant_members, merchants, workers};
 
+/// A service category (data, not code).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::categories, check_for_backend(diesel::pg::Pg))]
+pub struct Category {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub requires_food_permit: bool,
+}
+
+/// Every category, in display order.
+pub fn all_categories(conn: &mut PgConnection) -> QueryResult<Vec<Category>> {
+    use crate::schema::categories as c;
+    c::table
+        .select(Category::as_select())
+        .order((c::sort_order, c::code))
+        .load(conn)
+}
+
 /// A merchant and its application.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = merchants, check_for_backend(diesel::pg::Pg))]

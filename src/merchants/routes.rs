@@ -5,8 +5,7 @@ use chrono::Utc;
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::auth::{Identity, PlatformRole};
-use crate::catalog;
+use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::Json;
@@ -45,7 +44,7 @@ pub async fn apply(
 ) -> AppResult<(web::Json<MerchantResponse>, StatusCode)> {
     let request = body.into_inner();
     let merchant = db::tx(&state.pool, move |conn| {
-        let known = catalog::models::categories(conn)?;
+        let known = models::all_categories(conn)?;
         let application = request
             .parse(&known, today())
             .map_err(|e| AppError::Validation("validation_failed", e))?;
@@ -80,42 +79,6 @@ pub async fn my_merchants(
     Ok(web::Json(list))
 }
 
-/// A merchant's profile with its active services. Consumers see approved merchants only;
-/// members and operators see any state, with the application.
-#[utoipa::path(get, path = "/api/v1/merchants/{id}", tag = "merchants",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = MerchantResponse), (status = 404, body = Problem)))]
-pub async fn get_merchant(
-    id: Option<Identity>,
-    state: web::Data<AppState>,
-    path: web::Path<Uuid>,
-) -> AppResult<web::Json<MerchantResponse>> {
-    let merchant_id = path.into_inner();
-    let merchant = db::run(&state.pool, move |conn| {
-        let merchant = models::find(conn, merchant_id)?;
-        let role = match id {
-            Some(id) => access::role_of(conn, merchant_id, id.user_id)?,
-            None => None,
-        };
-        let operator = id.is_some_and(|i| i.role == PlatformRole::Operator);
-        let approved = merchant.status == MerchantStatus::Approved.as_str();
-        if !approved && role.is_none() && !operator {
-            return Err(AppError::NotFound);
-        }
-        let categories = models::categories(conn, merchant_id)?;
-        let services = catalog::models::list_for_merchant(conn, merchant_id, true, None, 100)?;
-        let mut view = if role.is_some() || operator {
-            MerchantResponse::full(merchant, categories, role)
-        } else {
-            MerchantResponse::public(merchant, categories)
-        };
-        view.services = Some(services.into_iter().map(Into::into).collect());
-        Ok(view)
-    })
-    .await?;
-    Ok(web::Json(merchant))
-}
-
 /// Edits the merchant (owner or manager). The verified fields (legal name, credit code,
 /// categories, food permit) change only while a draft or after a rejection.
 #[utoipa::path(patch, path = "/api/v1/merchants/{id}", tag = "merchants", security(("bearer" = [])),
@@ -140,7 +103,7 @@ pub async fn update_merchant(
                 "Legal name, credit code, categories and food permit change only through a new application.".into(),
             ));
         }
-        let known = catalog::models::categories(conn)?;
+        let known = models::all_categories(conn)?;
         let merged = edit.apply_to(ApplyRequest::from_merchant(&current, models::categories(conn, merchant_id)?));
         let application = merged.parse(&known, today()).map_err(|e| AppError::Validation("validation_failed", e))?;
         let updated = models::update_fields(conn, merchant_id, &application.fields)?;

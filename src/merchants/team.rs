@@ -7,7 +7,6 @@ use uuid::Uuid;
 
 use crate::accounts;
 use crate::auth::Identity;
-use crate::catalog;
 use crate::db;
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::fields::{Email, Fields, Phone};
@@ -195,7 +194,7 @@ fn worker_changes(
     let phone = req
         .phone
         .map(|p| p.and_then(|p| f.check(Phone::parse("phone", &p)).map(Phone::into_inner)));
-    let known: Vec<String> = catalog::models::categories(conn)?
+    let known: Vec<String> = models::all_categories(conn)?
         .into_iter()
         .map(|c| c.code)
         .collect();

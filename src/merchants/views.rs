@@ -6,8 +6,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::catalog::ServiceResponse;
-
 use super::access::MemberRole;
 use super::fields::{DocumentRef, OpeningHours};
 use super::models::Merchant;
@@ -56,9 +54,11 @@ pub struct MerchantResponse {
     pub opening_hours: OpeningHours,
     pub time_zone: String,
     pub rating: RatingSummary,
-    /// Active services (on the profile page; absent in lists).
+    /// Active services (on the profile page; absent in lists). Filled by the catalog, which
+    /// sits above merchants, as its `ServiceResponse` values.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub services: Option<Vec<ServiceResponse>>,
+    #[schema(schema_with = services_schema)]
+    pub services: Option<Vec<serde_json::Value>>,
     /// Present for the merchant's members and for operators.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub application: Option<ApplicationView>,
@@ -112,4 +112,18 @@ impl MerchantResponse {
             ..Self::public(m, categories)
         }
     }
+}
+
+/// The document's form of [`MerchantResponse::services`]: a list of the catalog's
+/// `ServiceResponse`, named by reference so this layer does not import the catalog.
+fn services_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, SchemaType, Type};
+    use utoipa::openapi::Ref;
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(Ref::from_schema_name("ServiceResponse"))
+        .description(Some(
+            "Active services (on the profile page; absent in lists).",
+        ))
+        .build()
 }

@@ -1,4 +1,4 @@
-//! Sign-in endpoints: login, refresh, logout.
+//! Sign-in endpoints: login, refresh, logout (accounts own the users they sign in).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};

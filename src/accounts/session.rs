@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::accounts::{self, User};
 use crate::error::{AppError, AppResult};
 
-use super::models::{self, NewRefreshToken};
+use crate::auth::refresh_tokens::{self as models, NewRefreshToken};
 use crate::crypto::PlatformRole;
 use crate::crypto::{hash_opaque_token, new_opaque_token, JwtKeys};
 
