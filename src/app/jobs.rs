@@ -1,7 +1,11 @@
 //! Every feature's job kinds, registered with the job mechanism (which knows none of them).
 
-use crate::jobs::Registry;
+use crate::jobs::{Handler, Registry};
 use crate::{auth, booking, credit, http, merchants, orders};
+
+/// Both booking timers go to one handler, which reads the kind; so do both order timers.
+const BOOKING_TIMER: Handler = |conn, _, job| booking::timers::run(conn, &job.kind, &job.payload);
+const ORDER_TIMER: Handler = |conn, _, job| orders::timers::run(conn, &job.kind, &job.payload);
 
 /// The job kinds, recurring jobs and sweeps of this build.
 pub fn registry() -> Registry {
@@ -9,10 +13,10 @@ pub fn registry() -> Registry {
         .recurring(merchants::expiry::KIND, |conn, _, _| {
             merchants::expiry::run(conn)
         })
-        .register(booking::timers::EXPIRE, booking_timer)
-        .register(booking::timers::AUTO_COMPLETE, booking_timer)
-        .register(orders::timers::EXPIRE, order_timer)
-        .register(orders::timers::AUTO_COMPLETE, order_timer)
+        .register(booking::timers::EXPIRE, BOOKING_TIMER)
+        .register(booking::timers::AUTO_COMPLETE, BOOKING_TIMER)
+        .register(orders::timers::EXPIRE, ORDER_TIMER)
+        .register(orders::timers::AUTO_COMPLETE, ORDER_TIMER)
         .register(credit::RECOMPUTE, |conn, _, job| {
             credit::run(conn, &job.payload)
         })
@@ -22,18 +26,30 @@ pub fn registry() -> Registry {
         .sweep(auth::sweep_expired)
 }
 
-fn booking_timer(
-    conn: &mut diesel::PgConnection,
-    _: &crate::jobs::JobContext<'_>,
-    job: &crate::jobs::Job,
-) -> crate::error::AppResult<crate::jobs::Outcome> {
-    booking::timers::run(conn, &job.kind, &job.payload)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn order_timer(
-    conn: &mut diesel::PgConnection,
-    _: &crate::jobs::JobContext<'_>,
-    job: &crate::jobs::Job,
-) -> crate::error::AppResult<crate::jobs::Outcome> {
-    orders::timers::run(conn, &job.kind, &job.payload)
+    #[test]
+    fn every_kind_the_features_queue_has_a_handler() {
+        let registry = registry();
+        for kind in [
+            crate::jobs::outbox::SEND_EMAIL,
+            crate::jobs::CREDIT_RECOMPUTE,
+            merchants::expiry::KIND,
+            booking::timers::EXPIRE,
+            booking::timers::AUTO_COMPLETE,
+            orders::timers::EXPIRE,
+            orders::timers::AUTO_COMPLETE,
+            credit::SWEEP,
+        ] {
+            assert!(registry.handler(kind).is_some(), "{kind}");
+        }
+        assert!(registry.handler("no.such.kind").is_none());
+        assert_eq!(
+            registry.recurring_kinds(),
+            [merchants::expiry::KIND, credit::SWEEP]
+        );
+        assert_eq!(registry.sweeps().len(), 3);
+    }
 }
