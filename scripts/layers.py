@@ -85,6 +85,13 @@ def imports(text):
     return found
 
 
+def aliased_internals(text, own):
+    """`feature::models::`/`feature::routes::` reached through a `use crate::feature;` alias."""
+    names = "|".join(f for f in FEATURES if f != own)
+    pattern = rf"(?<![A-Za-z0-9_:])({names})::({'|'.join(sorted(INTERNAL))})\b"
+    return [(m.group(1), m.group(2)) for m in re.finditer(pattern, text)]
+
+
 def layer_of(module):
     if module in KERNEL:
         return 0
@@ -102,7 +109,14 @@ def main():
         src = top_module(path)
         if src == "schema":
             continue
-        for target, second in imports(strip_comments(path.read_text())):
+        text = strip_comments(path.read_text())
+        if src in FEATURES:
+            for target, second in aliased_internals(text, src):
+                problems.append(
+                    f"{path.relative_to(ROOT)}: reaches into `{target}::{second}`"
+                    f" (use what {target}/mod.rs re-exports)"
+                )
+        for target, second in imports(text):
             if target in ("self", "super") or target == src:
                 continue
             if target[0].isupper():

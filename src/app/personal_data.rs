@@ -83,7 +83,7 @@ pub async fn export(id: Identity, state: web::Data<AppState>) -> AppResult<web::
             .load(conn)?;
         let mut orders_out = Vec::new();
         for o in order_rows {
-            orders_out.push(crate::orders::routes::detail(
+            orders_out.push(crate::orders::detail(
                 conn,
                 o,
                 crate::orders::rules::Actor::Consumer,

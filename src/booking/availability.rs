@@ -47,8 +47,8 @@ impl Bookable {
 
     /// Loads the service of an existing booking, whatever its state now.
     pub fn load_any(conn: &mut PgConnection, service_id: Uuid) -> AppResult<Self> {
-        let service = catalog::models::find(conn, service_id)?;
-        let merchant = merchants::models::find(conn, service.merchant_id)?;
+        let service = catalog::find(conn, service_id)?;
+        let merchant = merchants::find(conn, service.merchant_id)?;
         let fulfilment = Fulfilment::parse(&service.fulfilment).unwrap_or(Fulfilment::Delivery);
         if !fulfilment.is_booked() {
             return Err(AppError::invalid("service_id", "is ordered, not booked"));

@@ -117,7 +117,7 @@ pub async fn merchant_bookings(
         access::require(conn, merchant_id, id.user_id, MemberRole::Staff)?;
         let (from, to) = match q.date {
             Some(date) => {
-                let merchant = merchants::models::find(conn, merchant_id)?;
+                let merchant = merchants::find(conn, merchant_id)?;
                 let tz = merchant
                     .time_zone
                     .parse()

@@ -126,7 +126,7 @@ pub async fn get_schedule(
     let (merchant_id, worker_id) = path.into_inner();
     let schedule = db::run(&state.pool, move |conn| {
         access::require(conn, merchant_id, id.user_id, MemberRole::Staff)?;
-        merchants::models::find_worker(conn, merchant_id, worker_id)?;
+        merchants::find_worker(conn, merchant_id, worker_id)?;
         load_schedule(conn, worker_id)
     })
     .await?;
@@ -152,7 +152,7 @@ pub async fn put_schedule(
         .map_err(|e| AppError::Validation("validation_failed", e))?;
     let schedule = db::tx(&state.pool, move |conn| {
         access::require(conn, merchant_id, id.user_id, MemberRole::Manager)?;
-        merchants::models::find_worker(conn, merchant_id, worker_id)?;
+        merchants::find_worker(conn, merchant_id, worker_id)?;
         let weekly = serde_json::to_value(&weekly).map_err(AppError::internal)?;
         models::replace_schedule(conn, worker_id, &weekly, &rows)?;
         load_schedule(conn, worker_id)

@@ -7,7 +7,7 @@ pub mod models;
 pub mod routes;
 pub mod rules;
 
-pub use models::Service;
+pub use models::{find, Service};
 pub use routes::ServiceResponse;
 
 use crate::http::Endpoint;

@@ -192,7 +192,7 @@ pub async fn create_service(
     };
     let service = db::tx(&state.pool, move |conn| {
         access::require(conn, merchant_id, id.user_id, MemberRole::Manager)?;
-        let categories = merchants::models::categories(conn, merchant_id)?;
+        let categories = merchants::categories(conn, merchant_id)?;
         let fields = input
             .parse(&categories)
             .map_err(|e| AppError::Validation("validation_failed", e))?;
@@ -285,7 +285,7 @@ pub async fn update_service(
             elderly_friendly: edit.elderly_friendly.unwrap_or(current.elderly_friendly),
             active: edit.active.unwrap_or(current.active),
         };
-        let categories = merchants::models::categories(conn, current.merchant_id)?;
+        let categories = merchants::categories(conn, current.merchant_id)?;
         let fields = input
             .parse(&categories)
             .map_err(|e| AppError::Validation("validation_failed", e))?;

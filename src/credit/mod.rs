@@ -89,7 +89,7 @@ pub async fn get_credit(
 ) -> AppResult<web::Json<CreditResponse>> {
     let merchant_id = path.into_inner();
     let response = db::run(&state.pool, move |conn| {
-        let merchant = merchants::models::find(conn, merchant_id)?;
+        let merchant = merchants::find(conn, merchant_id)?;
         let insider = match id {
             Some(i) if i.role == PlatformRole::Operator => true,
             Some(i) => access::role_of(conn, merchant_id, i.user_id)?.is_some(),
@@ -176,7 +176,7 @@ pub async fn add_penalty(
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
     let response = db::tx(&state.pool, move |conn| {
-        merchants::models::find(conn, merchant_id)?;
+        merchants::find(conn, merchant_id)?;
         let before = rules::score(&models::inputs(conn, merchant_id)?);
         models::add_penalty(conn, merchant_id, &kind, points, &reason, id.user_id, Utc::now() + Duration::days(days))?;
         let after = recompute(conn, merchant_id)?;

@@ -14,7 +14,10 @@ pub mod team;
 pub mod views;
 
 pub use access::MemberRole;
-pub use models::{all_categories, categories, find, set_credit, Category, Merchant, Worker};
+pub use models::{
+    all_categories, categories, find, find_worker, refresh_rating, set_credit, Category, Merchant,
+    Worker,
+};
 pub use rules::MerchantStatus;
 pub use views::MerchantResponse;
 

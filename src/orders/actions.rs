@@ -205,7 +205,7 @@ fn act(
     let settings = models::settings(conn, current.merchant_id)?;
     match action {
         OrderAction::Accept if kind == OrderKind::Delivery => {
-            let merchant = merchants::models::find(conn, current.merchant_id)?;
+            let merchant = merchants::find(conn, current.merchant_id)?;
             let distance = distance_m(
                 (current.address_lat, current.address_lng),
                 (merchant.lat, merchant.lng),
@@ -377,7 +377,7 @@ async fn respond(
         let (outcome, actor) = act(conn, &id, order_id, action, req)?;
         // A refusal that wrote something (a counted wrong PIN) commits, then answers.
         Ok(match outcome {
-            Ok(order) => super::routes::detail(conn, order, actor),
+            Ok(order) => super::detail(conn, order, actor),
             Err(refusal) => Err(refusal),
         })
     })

@@ -88,7 +88,7 @@ pub async fn assign_courier(
                 reason: None,
             },
         )?;
-        super::routes::detail(conn, saved, Actor::Merchant)
+        super::detail(conn, saved, Actor::Merchant)
     })
     .await?;
     Ok(web::Json(order))
@@ -166,7 +166,7 @@ pub async fn add_safety_check(
                 recorded_by: Some(id.user_id),
             },
         )?;
-        super::routes::detail(conn, order, Actor::Merchant)
+        super::detail(conn, order, Actor::Merchant)
     })
     .await?;
     Ok((web::Json(order), StatusCode::CREATED))

@@ -105,3 +105,18 @@ pub fn record_change(
     )?;
     Ok(())
 }
+
+/// An order with everything attached to it, as `viewer` may see it.
+pub fn detail(
+    conn: &mut diesel::PgConnection,
+    order: models::Order,
+    viewer: rules::Actor,
+) -> crate::error::AppResult<views::OrderResponse> {
+    let extras = views::Extras {
+        items: models::items_of(conn, &[order.id])?,
+        proofs: models::proofs(conn, order.id)?,
+        checks: models::checks(conn, order.id)?,
+        refunds: models::refunds_of(conn, order.id)?,
+    };
+    Ok(views::OrderResponse::new(order, viewer, extras))
+}

@@ -101,10 +101,9 @@ fn lines(
         if !(1..=999).contains(&line.quantity) {
             return Err(at("quantity", "must be 1 to 999"));
         }
-        let service =
-            diesel::OptionalExtension::optional(catalog::models::find(conn, line.service_id))?
-                .filter(|s| s.merchant_id == merchant.id && s.active)
-                .ok_or_else(|| at("service_id", "is not an available service of this merchant"))?;
+        let service = diesel::OptionalExtension::optional(catalog::find(conn, line.service_id))?
+            .filter(|s| s.merchant_id == merchant.id && s.active)
+            .ok_or_else(|| at("service_id", "is not an available service of this merchant"))?;
         let this = OrderKind::parse(&service.fulfilment)
             .ok_or_else(|| at("service_id", "is booked, not ordered"))?;
         if kind.is_some_and(|k| k != this) {
@@ -136,10 +135,9 @@ fn place(
     consumer: Uuid,
     req: PlaceOrderRequest,
 ) -> AppResult<(Order, Vec<Item>)> {
-    let merchant =
-        diesel::OptionalExtension::optional(merchants::models::find(conn, req.merchant_id))?
-            .filter(|m| m.status == "approved")
-            .ok_or(AppError::NotFound)?;
+    let merchant = diesel::OptionalExtension::optional(merchants::find(conn, req.merchant_id))?
+        .filter(|m| m.status == "approved")
+        .ok_or(AppError::NotFound)?;
     let address = match (req.address_id, req.address) {
         (Some(id), None) => {
             diesel::OptionalExtension::optional(addresses::find(conn, consumer, id))?

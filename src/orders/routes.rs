@@ -22,17 +22,6 @@ use super::models::{self, ListFilter, Order};
 use super::rules::{Actor, OrderStatus};
 use super::views::{Extras, OrderResponse};
 
-/// An order with everything attached to it, as `viewer` may see it.
-pub fn detail(conn: &mut PgConnection, order: Order, viewer: Actor) -> AppResult<OrderResponse> {
-    let extras = Extras {
-        items: models::items_of(conn, &[order.id])?,
-        proofs: models::proofs(conn, order.id)?,
-        checks: models::checks(conn, order.id)?,
-        refunds: models::refunds_of(conn, order.id)?,
-    };
-    Ok(OrderResponse::new(order, viewer, extras))
-}
-
 /// A page of orders with their items.
 fn page(
     conn: &mut PgConnection,
@@ -110,7 +99,7 @@ pub async fn get_order(
         let viewer = relations(conn, &id, &order)?[0];
         let events = crate::history::list(conn, crate::history::Of::Order, order_id)?;
         Ok(OrderDetail {
-            order: detail(conn, order, viewer)?,
+            order: super::detail(conn, order, viewer)?,
             events,
         })
     })

@@ -68,7 +68,7 @@ pub async fn list_reviews(
     let limit = page.limit()?;
     let after = page.cursor::<(i32, TimeCursor)>()?;
     let result = db::run(&state.pool, move |conn| {
-        let merchant = merchants::models::find(conn, merchant_id)?;
+        let merchant = merchants::find(conn, merchant_id)?;
         if merchant.status != "approved" {
             return Err(AppError::NotFound);
         }

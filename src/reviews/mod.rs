@@ -10,7 +10,6 @@ pub mod rules;
 pub mod views;
 
 pub use models::{close_reports, find, find_for_update, open_reports, set_status, Review};
-pub use routes::refresh_merchant;
 
 use crate::http::Endpoint;
 
@@ -26,4 +25,13 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(Endpoint::new("/reviews/{id}/reports").post(feedback::report))
         .service(Endpoint::new("/reviews/{id}/helpful").post(feedback::helpful))
         .service(Endpoint::new("/merchants/{id}/reviews").get(list::list_reviews));
+}
+
+/// Publishes the change to the merchant's figures: rating aggregate now, credit by job.
+pub fn refresh_merchant(
+    conn: &mut diesel::PgConnection,
+    merchant_id: uuid::Uuid,
+) -> crate::error::AppResult<()> {
+    crate::merchants::refresh_rating(conn, merchant_id)?;
+    crate::jobs::merchant_changed(conn, merchant_id)
 }

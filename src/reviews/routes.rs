@@ -57,12 +57,6 @@ fn stars(f: &mut Fields, field: &str, v: Option<i16>) {
     }
 }
 
-/// Publishes the change to the merchant's figures: rating aggregate now, credit by job.
-pub fn refresh_merchant(conn: &mut PgConnection, merchant_id: Uuid) -> AppResult<()> {
-    merchants::models::refresh_rating(conn, merchant_id)?;
-    crate::jobs::merchant_changed(conn, merchant_id)
-}
-
 pub(super) fn author_name(conn: &mut PgConnection, id: Uuid) -> AppResult<String> {
     Ok(crate::accounts::find(conn, id)?.display_name)
 }
@@ -134,7 +128,7 @@ fn create(conn: &mut PgConnection, author: Uuid, req: CreateReviewRequest) -> Ap
         other => other.into(),
     })?;
     if saved.status == "published" {
-        refresh_merchant(conn, merchant_id)?;
+        super::refresh_merchant(conn, merchant_id)?;
     }
     Ok(saved)
 }
@@ -233,7 +227,7 @@ pub async fn edit_review(
         let body = new_body.flatten().unwrap_or_else(|| current.body.clone());
         let saved = models::edit(conn, &current, req.rating.unwrap_or(current.rating), &body)?;
         if saved.status == "published" {
-            refresh_merchant(conn, saved.merchant_id)?;
+            super::refresh_merchant(conn, saved.merchant_id)?;
         }
         Ok(ReviewResponse::new(
             saved,
@@ -258,7 +252,7 @@ pub async fn get_review(
     let review = db::run(&state.pool, move |conn| {
         let review = models::find(conn, review_id)?;
         let public = matches!(review.status.as_str(), "published" | "hidden")
-            && merchants::models::find(conn, review.merchant_id)?.status == "approved";
+            && merchants::find(conn, review.merchant_id)?.status == "approved";
         let insider = match id {
             Some(i) if i.user_id == review.author_id => true,
             Some(i) if i.role == crate::auth::PlatformRole::Operator => true,
