@@ -1,6 +1,5 @@
 //! The person's rights over their data, composed here at the top because they span every
-//! feature: `GET /me/export` (everything held about them, in one
-//! JSON document) and `DELETE /me` (direct identifiers erased; bookings and orders kept for the
+//! feature: `GET /me/export` (everything held about them, in one JSON document) and `DELETE /me` (direct identifiers erased; bookings and orders kept for the
 //! legally required time but pseudonymised; reviews stay, as a deleted user's).
 
 use actix_web::{web, HttpResponse};
@@ -15,7 +14,7 @@ use crate::booking::views::BookingResponse;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::Json;
-use crate::orders::views::{Extras, OrderResponse};
+use crate::orders::views::OrderResponse;
 use crate::schema::{
     account_tokens, addresses, bookings, handoff_proofs, idempotency_keys, merchant_members,
     orders, outbox_emails, refresh_tokens, review_reports, reviews, users, workers,
@@ -137,7 +136,6 @@ pub async fn export(id: Identity, state: web::Data<AppState>) -> AppResult<web::
             .filter(merchant_members::user_id.eq(me))
             .select((merchant_members::merchant_id, merchant_members::role))
             .load(conn)?;
-        let _ = Extras::default;
         Ok(Export {
             generated_at: Utc::now(),
             profile: profile.into(),

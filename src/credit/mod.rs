@@ -36,11 +36,6 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(Endpoint::new("/admin/merchants/{id}/penalties").post(add_penalty));
 }
 
-/// Asks for a recomputation of the merchant's score (once, however often it is asked).
-pub fn touch(conn: &mut PgConnection, merchant_id: Uuid) -> AppResult<()> {
-    jobs::merchant_changed(conn, merchant_id)
-}
-
 /// Computes and stores the score now.
 pub fn recompute(conn: &mut PgConnection, merchant_id: Uuid) -> AppResult<Breakdown> {
     let breakdown = rules::score(&models::inputs(conn, merchant_id)?);
@@ -62,7 +57,7 @@ pub fn run(conn: &mut PgConnection, payload: &serde_json::Value) -> AppResult<Ou
 /// sweep runs hourly, so each expiry is seen at least once); runs again in an hour.
 pub fn sweep(conn: &mut PgConnection) -> AppResult<Outcome> {
     for merchant_id in models::penalties_expired_lately(conn)? {
-        touch(conn, merchant_id)?;
+        jobs::merchant_changed(conn, merchant_id)?;
     }
     Ok(Outcome::RunAgainAt(Utc::now() + Duration::hours(1)))
 }

@@ -17,7 +17,6 @@ pub type Sweep = fn(&mut PgConnection) -> QueryResult<usize>;
 
 /// Job kinds with their handlers, the recurring kinds, and the sweeps the worker runs every
 /// ten minutes. The email outbox is registered from the start.
-#[derive(Clone)]
 pub struct Registry {
     handlers: HashMap<&'static str, Handler>,
     recurring: Vec<&'static str>,
