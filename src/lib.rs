@@ -17,6 +17,7 @@ pub mod fields;
 pub mod history;
 pub mod http;
 pub mod jobs;
+pub mod lifecycle;
 pub mod mail;
 pub mod merchants;
 pub mod moderation;

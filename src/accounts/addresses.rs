@@ -103,6 +103,15 @@ pub fn find(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Add
         .first(conn)
 }
 
+/// The user's saved addresses, oldest first.
+pub fn of_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<Address>> {
+    addresses::table
+        .filter(addresses::user_id.eq(user_id))
+        .select(Address::as_select())
+        .order((addresses::created_at, addresses::id))
+        .load(conn)
+}
+
 /// The caller's addresses, oldest first.
 #[utoipa::path(get, path = "/api/v1/me/addresses", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = Vec<Address>), (status = 401, body = Problem)))]
@@ -110,14 +119,7 @@ pub async fn list_addresses(
     id: Identity,
     state: web::Data<AppState>,
 ) -> AppResult<web::Json<Vec<Address>>> {
-    let list = db::run(&state.pool, move |conn| {
-        Ok(addresses::table
-            .filter(addresses::user_id.eq(id.user_id))
-            .select(Address::as_select())
-            .order((addresses::created_at, addresses::id))
-            .load(conn)?)
-    })
-    .await?;
+    let list = db::run(&state.pool, move |conn| Ok(of_user(conn, id.user_id)?)).await?;
     Ok(web::Json(list))
 }
 

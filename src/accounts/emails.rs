@@ -8,6 +8,7 @@ use super::User;
 pub fn welcome(user: &User, app_url: &str, verify_token: &str) -> Email {
     Email {
         recipient: user.email.clone(),
+        account: Some(user.id),
         subject: "欢迎加入 lifemarket / Welcome to lifemarket".into(),
         body_text: format!(
             "{name}，您好！\n\n您的 lifemarket 账户已创建，请点击链接验证邮箱：\n\
@@ -22,6 +23,7 @@ pub fn welcome(user: &User, app_url: &str, verify_token: &str) -> Email {
 pub fn password_reset(user: &User, app_url: &str, token: &str) -> Email {
     Email {
         recipient: user.email.clone(),
+        account: Some(user.id),
         subject: "重置密码 / Reset your password".into(),
         body_text: format!(
             "请在一小时内通过以下链接重置密码：\nReset your password within an hour:\n{app_url}/reset-password?token={token}\n\n\

@@ -8,13 +8,15 @@ pub mod consent;
 mod emails;
 
 pub mod models;
+mod privacy;
 pub mod recovery;
 pub mod routes;
 pub mod rules;
 pub mod session;
 pub mod signin;
 
-pub use models::{find, find_by_email, NewUser, User};
+pub use models::{find, find_by_email, find_many, NewUser, User};
+pub use privacy::erase_for;
 pub use routes::UserResponse;
 pub use signin::TokenResponse;
 

@@ -4,45 +4,24 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::accounts::addresses::{self, Address};
+use crate::accounts::consent::{self, Consent};
+use crate::accounts::{self, UserResponse};
 use crate::auth::Identity;
-use crate::booking::views::BookingResponse;
+use crate::booking::BookingResponse;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::Json;
-use crate::orders::views::OrderResponse;
-use crate::schema::{
-    account_tokens, addresses, bookings, handoff_proofs, idempotency_keys, merchant_members,
-    orders, outbox_emails, refresh_tokens, review_reports, reviews, users, workers,
-};
+use crate::jobs::outbox;
+use crate::orders::OrderResponse;
+use crate::reviews::{ExportedReport, ExportedReview};
 use crate::state::AppState;
-
-use crate::accounts::addresses::Address;
-use crate::accounts::consent::{self, Consent};
-use crate::accounts::{self, UserResponse};
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ExportedReview {
-    pub id: Uuid,
-    pub merchant_id: Uuid,
-    pub rating: i16,
-    pub body: String,
-    pub status: String,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ExportedReport {
-    pub review_id: Uuid,
-    pub reason: String,
-    pub note: Option<String>,
-    pub status: String,
-    pub created_at: DateTime<Utc>,
-}
+use crate::{auth, booking, http, merchants, orders, reviews};
 
 /// Everything the platform holds about the caller.
 #[derive(Debug, Serialize, ToSchema)]
@@ -65,90 +44,16 @@ pub struct Export {
 pub async fn export(id: Identity, state: web::Data<AppState>) -> AppResult<web::Json<Export>> {
     let me = id.user_id;
     let export = db::run(&state.pool, move |conn| {
-        let profile = accounts::find(conn, me)?;
-        let addresses = addresses::table
-            .filter(addresses::user_id.eq(me))
-            .select(Address::as_select())
-            .load(conn)?;
-        let booking_rows = bookings::table
-            .filter(bookings::consumer_id.eq(me))
-            .select(crate::booking::models::Booking::as_select())
-            .order(bookings::created_at)
-            .load(conn)?;
-        let order_rows = orders::table
-            .filter(orders::consumer_id.eq(me))
-            .select(crate::orders::models::Order::as_select())
-            .order(orders::created_at)
-            .load(conn)?;
-        let mut orders_out = Vec::new();
-        for o in order_rows {
-            orders_out.push(crate::orders::detail(
-                conn,
-                o,
-                crate::orders::rules::Actor::Consumer,
-            )?);
-        }
-        let reviews_out = reviews::table
-            .filter(reviews::author_id.eq(me))
-            .select((
-                reviews::id,
-                reviews::merchant_id,
-                reviews::rating,
-                reviews::body,
-                reviews::status,
-                reviews::created_at,
-            ))
-            .load::<(Uuid, Uuid, i16, String, String, DateTime<Utc>)>(conn)?
-            .into_iter()
-            .map(
-                |(id, merchant_id, rating, body, status, created_at)| ExportedReview {
-                    id,
-                    merchant_id,
-                    rating,
-                    body,
-                    status,
-                    created_at,
-                },
-            )
-            .collect();
-        let reports = review_reports::table
-            .filter(review_reports::reporter_id.eq(me))
-            .select((
-                review_reports::review_id,
-                review_reports::reason,
-                review_reports::note,
-                review_reports::status,
-                review_reports::created_at,
-            ))
-            .load::<(Uuid, String, Option<String>, String, DateTime<Utc>)>(conn)?
-            .into_iter()
-            .map(
-                |(review_id, reason, note, status, created_at)| ExportedReport {
-                    review_id,
-                    reason,
-                    note,
-                    status,
-                    created_at,
-                },
-            )
-            .collect();
-        let memberships = merchant_members::table
-            .filter(merchant_members::user_id.eq(me))
-            .select((merchant_members::merchant_id, merchant_members::role))
-            .load(conn)?;
         Ok(Export {
             generated_at: Utc::now(),
-            profile: profile.into(),
+            profile: accounts::find(conn, me)?.into(),
             consents: consent::history(conn, me)?,
-            addresses,
-            bookings: booking_rows
-                .into_iter()
-                .map(|b| BookingResponse::new(b, crate::booking::rules::Actor::Consumer))
-                .collect(),
-            orders: orders_out,
-            reviews: reviews_out,
-            reports,
-            memberships,
+            addresses: addresses::of_user(conn, me)?,
+            bookings: booking::export_for(conn, me)?,
+            orders: orders::export_for(conn, me)?,
+            reviews: reviews::export_for(conn, me)?,
+            reports: reviews::reports_for(conn, me)?,
+            memberships: merchants::export_for(conn, me)?,
         })
     })
     .await?;
@@ -163,110 +68,24 @@ pub struct DeleteAccountRequest {
     pub password: String,
 }
 
-const DELETED_NAME: &str = "已注销用户";
-const ERASED: &str = "已删除";
-
 /// Refuses while something is still under way.
 fn check_deletable(conn: &mut PgConnection, me: Uuid) -> AppResult<()> {
-    let active_bookings: i64 = bookings::table
-        .filter(bookings::consumer_id.eq(me))
-        .filter(bookings::status.eq_any(["pending_confirmation", "confirmed", "in_service"]))
-        .count()
-        .get_result(conn)?;
-    if active_bookings > 0 {
-        return Err(AppError::Conflict(
-            "active_bookings",
-            "Finish or cancel your bookings first.".into(),
-        ));
-    }
-    let active_orders: i64 = orders::table
-        .filter(orders::consumer_id.eq(me))
-        .filter(orders::status.ne_all(["completed", "cancelled", "rejected", "returned"]))
-        .count()
-        .get_result(conn)?;
-    if active_orders > 0 {
-        return Err(AppError::Conflict(
-            "active_orders",
-            "Wait until your orders are completed first.".into(),
-        ));
-    }
-    let owns: i64 = merchant_members::table
-        .filter(merchant_members::user_id.eq(me))
-        .filter(merchant_members::role.eq("owner"))
-        .count()
-        .get_result(conn)?;
-    if owns > 0 {
-        return Err(AppError::Conflict(
-            "owns_merchant",
-            "Transfer or close your merchant first.".into(),
-        ));
-    }
-    Ok(())
+    booking::check_erasable(conn, me)?;
+    orders::check_erasable(conn, me)?;
+    merchants::check_erasable(conn, me)
 }
 
-/// Erases what identifies the person, keeping pseudonymous records that others rely on.
-fn erase(conn: &mut PgConnection, me: Uuid) -> QueryResult<()> {
-    let email: String = users::table.find(me).select(users::email).first(conn)?;
-    diesel::delete(
-        outbox_emails::table.filter(
-            outbox_emails::user_id
-                .eq(me)
-                .or(outbox_emails::recipient.eq(&email)),
-        ),
-    )
-    .execute(conn)?;
-    diesel::delete(addresses::table.filter(addresses::user_id.eq(me))).execute(conn)?;
-    diesel::delete(refresh_tokens::table.filter(refresh_tokens::user_id.eq(me))).execute(conn)?;
-    diesel::delete(account_tokens::table.filter(account_tokens::user_id.eq(me))).execute(conn)?;
-    diesel::delete(idempotency_keys::table.filter(idempotency_keys::user_id.eq(me)))
-        .execute(conn)?;
-    diesel::delete(merchant_members::table.filter(merchant_members::user_id.eq(me)))
-        .execute(conn)?;
-    diesel::update(workers::table.filter(workers::user_id.eq(me)))
-        .set(workers::user_id.eq(None::<Uuid>))
-        .execute(conn)?;
-    diesel::update(bookings::table.filter(bookings::consumer_id.eq(me)))
-        .set((
-            bookings::address_text.eq(None::<String>),
-            bookings::address_lat.eq(None::<f64>),
-            bookings::address_lng.eq(None::<f64>),
-            bookings::contact_name.eq(None::<String>),
-            bookings::contact_phone.eq(None::<String>),
-            bookings::note.eq(None::<String>),
-        ))
-        .execute(conn)?;
-    let my_orders = orders::table
-        .filter(orders::consumer_id.eq(me))
-        .select(orders::id);
-    diesel::update(handoff_proofs::table.filter(handoff_proofs::order_id.eq_any(my_orders)))
-        .set((
-            handoff_proofs::drop_point.eq(ERASED),
-            handoff_proofs::photo_refs.eq(serde_json::json!(["erased"])),
-        ))
-        .execute(conn)?;
-    diesel::update(orders::table.filter(orders::consumer_id.eq(me)))
-        .set((
-            orders::recipient_name.eq(ERASED),
-            orders::recipient_phone.eq(ERASED),
-            orders::address_text.eq(ERASED),
-            orders::address_lat.eq(0.0),
-            orders::address_lng.eq(0.0),
-            orders::drop_point_note.eq(None::<String>),
-            orders::note.eq(None::<String>),
-        ))
-        .execute(conn)?;
-    diesel::update(users::table.find(me))
-        .set((
-            users::email.eq(format!("deleted-{}@deleted.invalid", me.simple())),
-            users::display_name.eq(DELETED_NAME),
-            users::phone.eq(None::<String>),
-            users::password_hash.eq("!"),
-            users::email_verified_at.eq(None::<DateTime<Utc>>),
-            users::deleted_at.eq(Utc::now()),
-            users::updated_at.eq(Utc::now()),
-        ))
-        .execute(conn)
-        .map(drop)
+/// Erases what identifies the person, keeping pseudonymous records that others rely on: each
+/// owner erases its part, the account last (its email finds the mail addressed to it).
+fn erase(conn: &mut PgConnection, me: Uuid, email: &str) -> AppResult<()> {
+    outbox::forget_user(conn, me, email)?;
+    auth::forget_user(conn, me)?;
+    http::idempotency::forget_user(conn, me)?;
+    merchants::erase_for(conn, me)?;
+    booking::erase_for(conn, me)?;
+    orders::erase_for(conn, me)?;
+    accounts::erase_for(conn, me)?;
+    Ok(())
 }
 
 /// Deletes the caller's account: needs the password; refused while bookings or orders are
@@ -296,7 +115,7 @@ pub async fn delete_me(
     }
     db::tx(&state.pool, move |conn| {
         check_deletable(conn, me)?;
-        erase(conn, me)?;
+        erase(conn, me, &user.email)?;
         Ok(())
     })
     .await?;

@@ -82,6 +82,11 @@ pub fn revoke_all_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResul
 }
 
 /// Deletes tokens that expired more than a week ago.
+/// Deletes every refresh token of the account (its erasure).
+pub fn forget_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<usize> {
+    diesel::delete(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id))).execute(conn)
+}
+
 pub fn sweep_expired(conn: &mut PgConnection) -> QueryResult<usize> {
     let cutoff = Utc::now() - chrono::Duration::days(7);
     diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(cutoff)))

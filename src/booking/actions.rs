@@ -14,7 +14,8 @@ use crate::catalog::rules::Fulfilment;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::Json;
-use crate::merchants::access;
+use crate::lifecycle;
+use crate::merchants::{self, access};
 use crate::state::AppState;
 
 use super::availability::Bookable;
@@ -35,21 +36,15 @@ pub fn relations(conn: &mut PgConnection, id: &Identity, b: &Booking) -> AppResu
     ))
 }
 
-fn forbidden(action: BookingAction) -> AppError {
-    AppError::may_not(action.as_str(), "booking")
-}
+const BOOKING: &str = "booking";
 
 /// The caller's role for `action`: 403 if none of their roles may ever take it.
 fn actor_for(relations: &[Actor], action: BookingAction) -> AppResult<Actor> {
-    relations
-        .iter()
-        .copied()
-        .find(|a| rules::may(action, *a))
-        .ok_or_else(|| forbidden(action))
+    lifecycle::actor_for(relations, action, BOOKING, rules::may)
 }
 
-fn invalid_transition(from: &str, action: BookingAction) -> AppError {
-    AppError::cannot(from, action.as_str(), "booking")
+fn invalid_transition(from: BookingStatus, action: BookingAction) -> AppError {
+    lifecycle::invalid_transition(from, action, BOOKING)
 }
 
 /// Applies a transition to a locked booking: the rule, the caller's `edit`, the compare-and-swap,
@@ -63,14 +58,13 @@ pub fn apply(
     reason: Option<&str>,
     edit: impl FnOnce(&mut Booking) -> AppResult<()>,
 ) -> AppResult<Booking> {
-    let from = BookingStatus::parse(&current.status)
-        .ok_or_else(|| AppError::internal("unknown booking status"))?;
+    let from = current.status;
     let to = rules::transition(from, action, actor).map_err(|e| match e {
-        rules::RuleError::NotAllowed => forbidden(action),
-        rules::RuleError::InvalidTransition => invalid_transition(&current.status, action),
+        rules::RuleError::NotAllowed => lifecycle::forbidden(action, BOOKING),
+        rules::RuleError::InvalidTransition => invalid_transition(from, action),
     })?;
     let mut next = current.clone();
-    next.status = to.as_str().to_owned();
+    next.status = to;
     edit(&mut next)?;
     if to.is_active() && (next.worker_id != current.worker_id || next.blocked != current.blocked) {
         let workers: Vec<Uuid> = current
@@ -78,11 +72,11 @@ pub fn apply(
             .into_iter()
             .chain(next.worker_id)
             .collect();
-        models::lock_calendars(conn, &workers)?;
+        merchants::lock_calendars(conn, &workers)?;
     }
     let saved = match models::save(conn, current, &next) {
         Ok(Some(saved)) => saved,
-        Ok(None) => return Err(invalid_transition(&current.status, action)),
+        Ok(None) => return Err(invalid_transition(from, action)),
         Err(e) if is_overlap(&e) => {
             return Err(AppError::Conflict(
                 "slot_taken",
@@ -91,14 +85,14 @@ pub fn apply(
         }
         Err(e) => return Err(e.into()),
     };
-    if from.is_active() && !to.is_active() && saved.kind == Fulfilment::InStore.as_str() {
+    if from.is_active() && !to.is_active() && saved.kind == Fulfilment::InStore {
         models::release_seats(conn, saved.service_id, saved.starts_at, saved.party_size)?;
     }
     let tz = saved_tz(conn, &saved)?;
     super::record_change(
         conn,
         &saved,
-        Some(&current.status),
+        Some(from.as_str()),
         action.as_str(),
         actor,
         actor_id,
@@ -150,9 +144,8 @@ async fn act(
         let current = models::find_for_update(conn, booking_id)?;
         let actor = actor_for(&relations(conn, &id, &current)?, action)?;
         // A state that allows no such action answers 409 before any of the action's input is read.
-        let from = BookingStatus::parse(&current.status).unwrap_or(BookingStatus::Cancelled);
-        rules::transition(from, action, actor)
-            .map_err(|_| invalid_transition(&current.status, action))?;
+        rules::transition(current.status, action, actor)
+            .map_err(|_| invalid_transition(current.status, action))?;
         let now = Utc::now();
         let who = Some(id.user_id);
         let saved = match action {
@@ -160,7 +153,7 @@ async fn act(
                 let worker = match req.worker_id.filter(|w| Some(*w) != current.worker_id) {
                     Some(worker) => {
                         let bookable = Bookable::load_any(conn, current.service_id)?;
-                        let qualified = models::qualified_workers(
+                        let qualified = merchants::qualified_workers(
                             conn,
                             current.merchant_id,
                             &bookable.service.category,
@@ -187,18 +180,16 @@ async fn act(
                     free_hours: settings.free_cancel_hours,
                     late_fee_percent: settings.late_cancel_fee_percent,
                 };
-                let status =
-                    BookingStatus::parse(&current.status).unwrap_or(BookingStatus::Cancelled);
                 let (_, fee) = rules::cancellation_fee(
                     actor,
-                    status,
+                    current.status,
                     now,
                     current.starts_at,
                     current.price_cents,
                     policy,
                 );
                 apply(conn, &current, action, actor, who, reason.as_deref(), |b| {
-                    b.cancelled_by = Some(actor.as_str().to_owned());
+                    b.cancelled_by = Some(actor);
                     b.cancel_fee_cents = Some(fee);
                     b.cancel_reason = reason.clone();
                     Ok(())
@@ -269,8 +260,8 @@ fn reschedule(
             ),
         ));
     }
-    if BookingStatus::parse(&current.status).is_some_and(|s| s.is_active()) {
-        if current.kind == Fulfilment::InStore.as_str() {
+    if current.status.is_active() {
+        if current.kind == Fulfilment::InStore {
             take_seats(conn, &bookable, start, current.party_size)?;
             models::release_seats(
                 conn,

@@ -49,7 +49,7 @@ impl Bookable {
     pub fn load_any(conn: &mut PgConnection, service_id: Uuid) -> AppResult<Self> {
         let service = catalog::find(conn, service_id)?;
         let merchant = merchants::find(conn, service.merchant_id)?;
-        let fulfilment = Fulfilment::parse(&service.fulfilment).unwrap_or(Fulfilment::Delivery);
+        let fulfilment = service.fulfilment;
         if !fulfilment.is_booked() {
             return Err(AppError::invalid("service_id", "is ordered, not booked"));
         }
@@ -251,7 +251,7 @@ pub async fn list_slots(
                 })
                 .collect(),
             _ => {
-                let workers = models::qualified_workers(
+                let workers = merchants::qualified_workers(
                     conn,
                     bookable.merchant.id,
                     &bookable.service.category,

@@ -17,6 +17,7 @@ use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::fields::{coordinates, text, Fields, Phone};
 use crate::http::idempotency::{self, IdempotencyKey, Stored};
 use crate::http::Json;
+use crate::merchants;
 use crate::state::AppState;
 
 use super::availability::{worker_times, Bookable};
@@ -118,7 +119,7 @@ fn insert_with_a_free_worker(
 ) -> AppResult<Booking> {
     for worker in workers {
         booking.worker_id = Some(*worker);
-        models::lock_calendars(conn, &[*worker])?;
+        merchants::lock_calendars(conn, &[*worker])?;
         match conn.transaction(|conn| models::insert(conn, &booking)) {
             Ok(saved) => return Ok(saved),
             Err(e) if is_overlap(&e) => continue,
@@ -138,7 +139,7 @@ pub fn free_workers(
     skip: Option<Uuid>,
 ) -> AppResult<Vec<Uuid>> {
     let qualified: Vec<Uuid> =
-        models::qualified_workers(conn, bookable.merchant.id, &bookable.service.category)?
+        merchants::qualified_workers(conn, bookable.merchant.id, &bookable.service.category)?
             .into_iter()
             .map(|w| w.0)
             .collect();
@@ -256,8 +257,8 @@ fn create(
         merchant_id: bookable.merchant.id,
         service_id: bookable.service.id,
         worker_id: None,
-        kind: bookable.fulfilment.as_str().to_owned(),
-        status: status.as_str().to_owned(),
+        kind: bookable.fulfilment,
+        status,
         starts_at: start,
         ends_at: end,
         blocked: models::range(start, end + visit.buffer),

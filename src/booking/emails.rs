@@ -2,18 +2,20 @@
 
 use chrono_tz::Tz;
 
+use crate::accounts::User;
 use crate::jobs::outbox::Email;
 
 use super::models::Booking;
 
 /// Tells the consumer what happened to their booking, in the merchant's local time.
-pub fn status_changed(to: &str, booking: &Booking, tz: Tz, what_zh: &str, what_en: &str) -> Email {
+pub fn status_changed(to: &User, booking: &Booking, tz: Tz, what_zh: &str, what_en: &str) -> Email {
     let when = booking
         .starts_at
         .with_timezone(&tz)
         .format("%Y-%m-%d %H:%M");
     Email {
-        recipient: to.to_owned(),
+        recipient: to.email.clone(),
+        account: Some(to.id),
         subject: format!("预约{what_zh}：{} / Booking {what_en}", booking.service_name),
         body_text: format!(
             "您预约的「{name}」（{when}）{what_zh}。\nYour booking of \"{name}\" at {when} ({tz}) {what_en}.\n",

@@ -7,12 +7,17 @@ pub mod availability;
 pub mod create;
 mod emails;
 pub mod models;
+mod privacy;
 pub mod routes;
 pub mod rules;
 pub mod schedule;
 pub mod slots;
 pub mod timers;
 pub mod views;
+
+pub use models::completed;
+pub use privacy::{check_erasable, erase_for, export_for};
+pub use views::BookingResponse;
 
 use diesel::PgConnection;
 use uuid::Uuid;
@@ -74,18 +79,18 @@ pub fn record_change(
         history::Change {
             subject_id: booking.id,
             from,
-            to: &booking.status,
+            to: booking.status.as_str(),
             action,
             actor_id,
             actor_role: actor.as_str(),
             reason,
         },
     )?;
-    if rules::BookingStatus::parse(&booking.status).is_some_and(|s| !s.is_active()) {
+    if !booking.status.is_active() {
         crate::jobs::merchant_changed(conn, booking.merchant_id)?;
     }
     let consumer = accounts::find(conn, booking.consumer_id)?;
-    let (zh, en) = emails::words(&booking.status);
+    let (zh, en) = emails::words(booking.status.as_str());
     let (zh, en) = if action == "reschedule" {
         ("已改期", "was rescheduled")
     } else {
@@ -93,7 +98,7 @@ pub fn record_change(
     };
     outbox::enqueue(
         conn,
-        &emails::status_changed(&consumer.email, booking, tz, zh, en),
+        &emails::status_changed(&consumer, booking, tz, zh, en),
     )?;
     Ok(())
 }

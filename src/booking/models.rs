@@ -7,9 +7,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::rules::{Actor, BookingStatus};
 use super::slots::Span;
+use crate::catalog::rules::Fulfilment;
 use crate::schema::{
-    booking_settings, bookings, schedule_exceptions, seatings, worker_schedules, workers,
+    booking_events, booking_settings, bookings, schedule_exceptions, seatings, worker_schedules,
 };
 
 /// A merchant's booking rules (defaults apply until the merchant saves its own).
@@ -141,29 +143,12 @@ pub fn replace_schedule(
     Ok(())
 }
 
-/// Active workers of a merchant with a skill.
-pub fn qualified_workers(
-    conn: &mut PgConnection,
-    merchant_id: Uuid,
-    skill: &str,
-) -> QueryResult<Vec<(Uuid, String)>> {
-    workers::table
-        .filter(workers::merchant_id.eq(merchant_id))
-        .filter(workers::active.eq(true))
-        .filter(workers::skills.contains(vec![skill.to_owned()]))
-        .select((workers::id, workers::name))
-        .order((workers::created_at, workers::id))
-        .load(conn)
-}
-
 pub type Range = (Bound<DateTime<Utc>>, Bound<DateTime<Utc>>);
 
 /// `[start, end)`.
 pub fn range(start: DateTime<Utc>, end: DateTime<Utc>) -> Range {
     (Bound::Included(start), Bound::Excluded(end))
 }
-
-const ACTIVE: [&str; 3] = ["pending_confirmation", "confirmed", "in_service"];
 
 /// Blocked ranges of the workers' active bookings that touch `[from, to)`, except `skip`.
 pub fn busy(
@@ -175,7 +160,7 @@ pub fn busy(
 ) -> QueryResult<Vec<(Uuid, Span)>> {
     let rows: Vec<(Option<Uuid>, Uuid, Range)> = bookings::table
         .filter(bookings::worker_id.eq_any(worker_ids))
-        .filter(bookings::status.eq_any(ACTIVE))
+        .filter(bookings::status.eq_any(BookingStatus::ACTIVE))
         .filter(bookings::blocked.overlaps_with(range(from, to)))
         .select((bookings::worker_id, bookings::id, bookings::blocked))
         .load(conn)?;
@@ -202,8 +187,8 @@ pub struct Booking {
     pub merchant_id: Uuid,
     pub service_id: Uuid,
     pub worker_id: Option<Uuid>,
-    pub kind: String,
-    pub status: String,
+    pub kind: Fulfilment,
+    pub status: BookingStatus,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub blocked: Range,
@@ -220,30 +205,13 @@ pub struct Booking {
     pub note: Option<String>,
     pub respond_by: Option<DateTime<Utc>>,
     pub reschedule_count: i32,
-    pub cancelled_by: Option<String>,
+    pub cancelled_by: Option<Actor>,
     pub cancel_fee_cents: Option<i64>,
     pub cancel_reason: Option<String>,
     pub no_show_party: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-/// Locks workers' calendars until the transaction ends. Every write that gives a worker time (a
-/// new booking, a reschedule, a reassignment) takes it first, so writers for one worker queue
-/// here instead of deadlocking inside the overlap constraint: two transactions that insert
-/// overlapping ranges would otherwise each wait for the other's uncommitted row. The constraint
-/// stays the guarantee; these locks only order the writers. They are always taken in hire order
-/// (`created_at`, then id: the order of [`qualified_workers`]), so two writers never wait for each
-/// other. `FOR NO KEY UPDATE` does not block the foreign-key checks of other bookings.
-pub fn lock_calendars(conn: &mut PgConnection, worker_ids: &[Uuid]) -> QueryResult<()> {
-    workers::table
-        .filter(workers::id.eq_any(worker_ids))
-        .order((workers::created_at, workers::id))
-        .select(workers::id)
-        .for_no_key_update()
-        .load::<Uuid>(conn)
-        .map(drop)
 }
 
 pub fn insert(conn: &mut PgConnection, booking: &Booking) -> QueryResult<Booking> {
@@ -360,10 +328,10 @@ pub fn seats_taken(
 pub struct ListFilter {
     pub consumer_id: Option<Uuid>,
     pub merchant_id: Option<Uuid>,
-    /// Bookings assigned to the workers of this account.
-    pub worker_user_id: Option<Uuid>,
+    /// Bookings assigned to any of these workers (an account's worker rows).
+    pub worker_ids: Option<Vec<Uuid>>,
     pub worker_id: Option<Uuid>,
-    pub status: Option<String>,
+    pub status: Option<BookingStatus>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     /// Newest first (a consumer's history) instead of soonest first (a schedule).
@@ -386,18 +354,14 @@ pub fn list(
     if let Some(id) = f.merchant_id {
         q = q.filter(bookings::merchant_id.eq(id));
     }
-    if let Some(user) = f.worker_user_id {
-        let mine = workers::table
-            .filter(workers::user_id.eq(user))
-            .filter(workers::active.eq(true))
-            .select(workers::id);
-        q = q.filter(bookings::worker_id.eq_any(mine.nullable()));
+    if let Some(ids) = &f.worker_ids {
+        q = q.filter(bookings::worker_id.eq_any(ids.clone()));
     }
     if let Some(id) = f.worker_id {
         q = q.filter(bookings::worker_id.eq(id));
     }
     if let Some(status) = &f.status {
-        q = q.filter(bookings::status.eq(status.clone()));
+        q = q.filter(bookings::status.eq(*status));
     }
     if let Some(from) = f.from {
         q = q.filter(bookings::starts_at.ge(from));
@@ -428,9 +392,28 @@ pub fn list(
     }
 }
 
-pub fn worker_name(conn: &mut PgConnection, worker_id: Uuid) -> QueryResult<String> {
-    workers::table
-        .find(worker_id)
-        .select(workers::name)
+/// The merchant and completion time of a booking the consumer completed (what makes it
+/// reviewable).
+pub fn completed(
+    conn: &mut PgConnection,
+    consumer: Uuid,
+    booking_id: Uuid,
+) -> QueryResult<Option<(Uuid, DateTime<Utc>)>> {
+    let merchant: Option<Uuid> = bookings::table
+        .filter(bookings::id.eq(booking_id))
+        .filter(bookings::consumer_id.eq(consumer))
+        .filter(bookings::status.eq(BookingStatus::Completed))
+        .select(bookings::merchant_id)
         .first(conn)
+        .optional()?;
+    let Some(merchant) = merchant else {
+        return Ok(None);
+    };
+    let at: Option<DateTime<Utc>> = booking_events::table
+        .filter(booking_events::booking_id.eq(booking_id))
+        .filter(booking_events::to_status.eq(BookingStatus::Completed.as_str()))
+        .select(booking_events::at)
+        .first(conn)
+        .optional()?;
+    Ok(Some((merchant, at.unwrap_or_else(Utc::now))))
 }

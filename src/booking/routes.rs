@@ -43,7 +43,7 @@ pub async fn my_bookings(
     let (limit, after) = pagination::parse(q.limit, q.cursor)?;
     let filter = ListFilter {
         consumer_id: Some(id.user_id),
-        status: q.status.map(|s| s.as_str().to_owned()),
+        status: q.status,
         newest_first: true,
         ..Default::default()
     };
@@ -134,7 +134,7 @@ pub async fn merchant_bookings(
         let filter = ListFilter {
             merchant_id: Some(merchant_id),
             worker_id: q.worker_id,
-            status: q.status.map(|s| s.as_str().to_owned()),
+            status: q.status,
             from,
             to,
             ..Default::default()
@@ -159,11 +159,11 @@ pub async fn my_assignments(
 ) -> AppResult<web::Json<Page<BookingResponse>>> {
     let q = query.into_inner();
     let (limit, after) = pagination::parse(q.limit, q.cursor)?;
-    let filter = ListFilter {
-        worker_user_id: Some(id.user_id),
-        ..Default::default()
-    };
     let rows = db::run(&state.pool, move |conn| {
+        let filter = ListFilter {
+            worker_ids: Some(merchants::worker_ids_of_user(conn, id.user_id)?),
+            ..Default::default()
+        };
         Ok(models::list(conn, &filter, after, limit + 1)?)
     })
     .await?;

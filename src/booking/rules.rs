@@ -4,114 +4,59 @@
 //! `expired`, `cancelled` and `no_show`. Each action names who may take it.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BookingStatus {
-    PendingConfirmation,
-    Confirmed,
-    InService,
-    Completed,
-    Declined,
-    Expired,
-    Cancelled,
-    NoShow,
+crate::lifecycle::named_enum! {
+    pub enum BookingStatus {
+        PendingConfirmation = "pending_confirmation",
+        Confirmed = "confirmed",
+        InService = "in_service",
+        Completed = "completed",
+        Declined = "declined",
+        Expired = "expired",
+        Cancelled = "cancelled",
+        NoShow = "no_show",
+    }
 }
-
-const ALL: [BookingStatus; 8] = [
-    BookingStatus::PendingConfirmation,
-    BookingStatus::Confirmed,
-    BookingStatus::InService,
-    BookingStatus::Completed,
-    BookingStatus::Declined,
-    BookingStatus::Expired,
-    BookingStatus::Cancelled,
-    BookingStatus::NoShow,
-];
 
 impl BookingStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BookingStatus::PendingConfirmation => "pending_confirmation",
-            BookingStatus::Confirmed => "confirmed",
-            BookingStatus::InService => "in_service",
-            BookingStatus::Completed => "completed",
-            BookingStatus::Declined => "declined",
-            BookingStatus::Expired => "expired",
-            BookingStatus::Cancelled => "cancelled",
-            BookingStatus::NoShow => "no_show",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        ALL.into_iter().find(|s| s.as_str() == value)
-    }
-
     /// Active bookings hold their worker's time (the overlap constraint covers exactly these).
+    pub const ACTIVE: [BookingStatus; 3] = [
+        BookingStatus::PendingConfirmation,
+        BookingStatus::Confirmed,
+        BookingStatus::InService,
+    ];
+
     pub fn is_active(self) -> bool {
-        matches!(
-            self,
-            BookingStatus::PendingConfirmation
-                | BookingStatus::Confirmed
-                | BookingStatus::InService
-        )
+        Self::ACTIVE.contains(&self)
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BookingAction {
-    Confirm,
-    Decline,
-    Expire,
-    Cancel,
-    Reschedule,
-    CheckIn,
-    Complete,
-    NoShow,
-    AutoComplete,
-}
-
-impl BookingAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BookingAction::Confirm => "confirm",
-            BookingAction::Decline => "decline",
-            BookingAction::Expire => "expire",
-            BookingAction::Cancel => "cancel",
-            BookingAction::Reschedule => "reschedule",
-            BookingAction::CheckIn => "check_in",
-            BookingAction::Complete => "complete",
-            BookingAction::NoShow => "no_show",
-            BookingAction::AutoComplete => "auto_complete",
-        }
+crate::lifecycle::named_enum! {
+    pub enum BookingAction {
+        Confirm = "confirm",
+        Decline = "decline",
+        Expire = "expire",
+        Cancel = "cancel",
+        Reschedule = "reschedule",
+        CheckIn = "check_in",
+        Complete = "complete",
+        NoShow = "no_show",
+        AutoComplete = "auto_complete",
     }
 }
 
-/// Who acts on a booking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Actor {
-    Consumer,
-    /// A member of the booking's merchant.
-    Merchant,
-    /// The assigned worker, signed in with their own account.
-    Worker,
-    Operator,
-    System,
-}
-
-impl Actor {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Actor::Consumer => "consumer",
-            Actor::Merchant => "merchant",
-            Actor::Worker => "worker",
-            Actor::Operator => "operator",
-            Actor::System => "system",
-        }
+crate::lifecycle::named_enum! {
+    /// Who acts on a booking.
+    pub enum Actor {
+        Consumer = "consumer",
+        /// A member of the booking's merchant.
+        Merchant = "merchant",
+        /// The assigned worker, signed in with their own account.
+        Worker = "worker",
+        Operator = "operator",
+        System = "system",
     }
 }
 
@@ -275,7 +220,11 @@ mod tests {
             transition(S::Expired, A::Confirm, W::Merchant),
             Err(RuleError::InvalidTransition)
         );
-        for status in ALL.into_iter().filter(|s| !s.is_active()) {
+        for status in BookingStatus::ALL
+            .iter()
+            .copied()
+            .filter(|s| !s.is_active())
+        {
             assert_eq!(
                 transition(status, A::Cancel, W::Operator),
                 Err(RuleError::InvalidTransition),

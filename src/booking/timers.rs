@@ -64,16 +64,13 @@ pub fn run(conn: &mut PgConnection, kind: &str, payload: &serde_json::Value) -> 
         return Ok(Outcome::Done);
     };
     let now = Utc::now();
-    let status = BookingStatus::parse(&booking.status);
+    let status = booking.status;
     let due = match kind {
         EXPIRE => {
-            status == Some(BookingStatus::PendingConfirmation)
+            status == BookingStatus::PendingConfirmation
                 && booking.respond_by.is_some_and(|t| t <= now)
         }
-        _ => {
-            status == Some(BookingStatus::InService)
-                && booking.ends_at + auto_complete_after() <= now
-        }
+        _ => status == BookingStatus::InService && booking.ends_at + auto_complete_after() <= now,
     };
     if due {
         let action = if kind == EXPIRE {

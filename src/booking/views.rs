@@ -74,7 +74,7 @@ pub struct BookingResponse {
 impl BookingResponse {
     /// `viewer` is how the caller relates to the booking.
     pub fn new(b: Booking, viewer: Actor) -> Self {
-        let status = BookingStatus::parse(&b.status).unwrap_or(BookingStatus::Cancelled);
+        let status = b.status;
         let reveal = match viewer {
             Actor::Consumer => true,
             Actor::Merchant | Actor::Worker => status.is_active(),
@@ -109,7 +109,7 @@ impl BookingResponse {
         Self {
             id: b.id,
             status,
-            kind: b.kind,
+            kind: b.kind.to_string(),
             consumer_id: b.consumer_id,
             merchant_id: b.merchant_id,
             service_id: b.service_id,
@@ -127,7 +127,7 @@ impl BookingResponse {
             respond_by: b.respond_by,
             reschedule_count: b.reschedule_count,
             cancellation: b.cancelled_by.map(|by| Cancellation {
-                by,
+                by: by.to_string(),
                 fee_cents: b.cancel_fee_cents.unwrap_or(0),
                 reason: b.cancel_reason,
             }),

@@ -21,8 +21,8 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::fields::coordinates;
 use crate::http::Query;
 use crate::http::{Page, PageParams};
+use crate::merchants;
 use crate::merchants::views::RatingSummary;
-use crate::schema::merchant_categories;
 use crate::state::AppState;
 
 use super::models::Service;
@@ -228,18 +228,7 @@ fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Row>> {
 /// The categories and first few active services of each merchant.
 fn decorate(conn: &mut PgConnection, rows: Vec<Row>) -> QueryResult<Vec<MerchantCard>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut categories: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for (id, code) in merchant_categories::table
-        .filter(merchant_categories::merchant_id.eq_any(&ids))
-        .select((
-            merchant_categories::merchant_id,
-            merchant_categories::category,
-        ))
-        .order(merchant_categories::category)
-        .load::<(Uuid, String)>(conn)?
-    {
-        categories.entry(id).or_default().push(code);
-    }
+    let mut categories = merchants::categories_of(conn, &ids)?;
     let services: Vec<Service> = diesel::sql_query(
         "SELECT * FROM (SELECT s.*, row_number() OVER (PARTITION BY s.merchant_id ORDER BY s.created_at, s.id) AS rn \
          FROM services s WHERE s.merchant_id = ANY($1) AND s.active) t WHERE t.rn <= $2",
@@ -257,7 +246,7 @@ fn decorate(conn: &mut PgConnection, rows: Vec<Row>) -> QueryResult<Vec<Merchant
                 name: s.name,
                 price_cents: s.price_cents,
                 currency: s.currency,
-                price_unit: PriceUnit::parse(&s.price_unit).unwrap_or(PriceUnit::PerVisit),
+                price_unit: s.price_unit,
             });
     }
     Ok(rows

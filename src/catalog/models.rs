@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::rules::{Fulfilment, PriceUnit};
 use crate::schema::{merchants, service_price_changes, services};
 
 /// A service a merchant offers.
@@ -13,12 +14,12 @@ pub struct Service {
     pub id: Uuid,
     pub merchant_id: Uuid,
     pub category: String,
-    pub fulfilment: String,
+    pub fulfilment: Fulfilment,
     pub name: String,
     pub description: String,
     pub price_cents: i64,
     pub currency: String,
-    pub price_unit: String,
+    pub price_unit: PriceUnit,
     pub duration_minutes: Option<i32>,
     pub buffer_minutes: i32,
     pub capacity: Option<i32>,

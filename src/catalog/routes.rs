@@ -73,8 +73,8 @@ impl From<Service> for ServiceResponse {
         Self {
             id: s.id,
             merchant_id: s.merchant_id,
-            fulfilment: Fulfilment::parse(&s.fulfilment).unwrap_or(Fulfilment::HomeVisit),
-            price_unit: PriceUnit::parse(&s.price_unit).unwrap_or(PriceUnit::PerVisit),
+            fulfilment: s.fulfilment,
+            price_unit: s.price_unit,
             category: s.category,
             name: s.name,
             description: s.description,
@@ -266,19 +266,13 @@ pub async fn update_service(
         access::require(conn, current.merchant_id, id.user_id, MemberRole::Manager)?;
         let input = ServiceInput {
             category: edit.category.unwrap_or_else(|| current.category.clone()),
-            fulfilment: edit
-                .fulfilment
-                .or(Fulfilment::parse(&current.fulfilment))
-                .unwrap_or(Fulfilment::HomeVisit),
+            fulfilment: edit.fulfilment.unwrap_or(current.fulfilment),
             name: edit.name.unwrap_or_else(|| current.name.clone()),
             description: edit
                 .description
                 .unwrap_or_else(|| current.description.clone()),
             price_cents: edit.price_cents.unwrap_or(current.price_cents),
-            price_unit: edit
-                .price_unit
-                .or(PriceUnit::parse(&current.price_unit))
-                .unwrap_or(PriceUnit::PerVisit),
+            price_unit: edit.price_unit.unwrap_or(current.price_unit),
             duration_minutes: edit.duration_minutes.unwrap_or(current.duration_minutes),
             buffer_minutes: edit.buffer_minutes.unwrap_or(current.buffer_minutes),
             capacity: edit.capacity.unwrap_or(current.capacity),

@@ -1,79 +1,39 @@
 //! What makes a service valid. Pure; no database, no HTTP.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use crate::error::FieldError;
 use crate::fields::text;
 use crate::fields::Fields;
 
 use super::models::ServiceFields;
 
-/// How a service reaches the consumer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Fulfilment {
-    /// A worker visits the consumer's address (housekeeping, repair, a chef at home).
-    HomeVisit,
-    /// A reservation at the merchant (a table), limited by capacity.
-    InStore,
-    /// Delivered to the consumer (catering takeout).
-    Delivery,
-    /// Picked up and brought back (laundry, repair).
-    PickupReturn,
+crate::lifecycle::named_enum! {
+    /// How a service reaches the consumer.
+    pub enum Fulfilment {
+        /// A worker visits the consumer's address (housekeeping, repair, a chef at home).
+        HomeVisit = "home_visit",
+        /// A reservation at the merchant (a table), limited by capacity.
+        InStore = "in_store",
+        /// Delivered to the consumer (catering takeout).
+        Delivery = "delivery",
+        /// Picked up and brought back (laundry, repair).
+        PickupReturn = "pickup_return",
+    }
 }
 
 impl Fulfilment {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Fulfilment::HomeVisit => "home_visit",
-            Fulfilment::InStore => "in_store",
-            Fulfilment::Delivery => "delivery",
-            Fulfilment::PickupReturn => "pickup_return",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        [
-            Self::HomeVisit,
-            Self::InStore,
-            Self::Delivery,
-            Self::PickupReturn,
-        ]
-        .into_iter()
-        .find(|f| f.as_str() == value)
-    }
-
     /// Booked into a time slot (and so needs a duration).
     pub fn is_booked(self) -> bool {
         matches!(self, Fulfilment::HomeVisit | Fulfilment::InStore)
     }
 }
 
-/// What the price is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PriceUnit {
-    PerVisit,
-    PerHour,
-    PerItem,
-    PerKg,
-}
-
-impl PriceUnit {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PriceUnit::PerVisit => "per_visit",
-            PriceUnit::PerHour => "per_hour",
-            PriceUnit::PerItem => "per_item",
-            PriceUnit::PerKg => "per_kg",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        [Self::PerVisit, Self::PerHour, Self::PerItem, Self::PerKg]
-            .into_iter()
-            .find(|u| u.as_str() == value)
+crate::lifecycle::named_enum! {
+    /// What the price is for.
+    pub enum PriceUnit {
+        PerVisit = "per_visit",
+        PerHour = "per_hour",
+        PerItem = "per_item",
+        PerKg = "per_kg",
     }
 }
 

@@ -6,6 +6,8 @@
 pub mod models;
 pub mod rules;
 
+pub use models::{failing, tiers_of};
+
 use actix_web::{http::StatusCode, web};
 use chrono::{Duration, Utc};
 use diesel::PgConnection;

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Double, Uuid as SqlUuid};
 use uuid::Uuid;
 
-use crate::schema::{credit_penalties, merchant_credit};
+use crate::schema::{credit_penalties, merchant_credit, merchants};
 
 use super::rules::{Breakdown, Inputs};
 
@@ -126,4 +126,27 @@ pub fn add_penalty(
         ))
         .execute(conn)
         .map(drop)
+}
+
+/// The current tier of each of these merchants that has a score.
+pub fn tiers_of(
+    conn: &mut PgConnection,
+    merchant_ids: &[Uuid],
+) -> QueryResult<std::collections::HashMap<Uuid, String>> {
+    Ok(merchant_credit::table
+        .filter(merchant_credit::merchant_id.eq_any(merchant_ids))
+        .select((merchant_credit::merchant_id, merchant_credit::tier))
+        .load::<(Uuid, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// Approved merchants whose credit fell to tier D, with when it was computed.
+pub fn failing(conn: &mut PgConnection) -> QueryResult<Vec<(Uuid, DateTime<Utc>)>> {
+    merchant_credit::table
+        .inner_join(merchants::table)
+        .filter(merchant_credit::tier.eq("D"))
+        .filter(merchants::status.eq("approved"))
+        .select((merchant_credit::merchant_id, merchant_credit::computed_at))
+        .load(conn)
 }

@@ -179,6 +179,12 @@ pub fn request_digest(req: &HttpRequest, body_digest: &[u8; 32]) -> Vec<u8> {
     hasher.finalize().to_vec()
 }
 
+/// Deletes every stored response of the account (its erasure).
+pub fn forget_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<usize> {
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::user_id.eq(user_id)))
+        .execute(conn)
+}
+
 /// Deletes keys older than 24 hours.
 pub fn sweep(conn: &mut PgConnection) -> QueryResult<usize> {
     let cutoff = Utc::now() - chrono::Duration::hours(TTL_HOURS);

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
-use crate::schema::{outbox_emails, users};
+use crate::schema::outbox_emails;
 
 use super::models;
 use super::{JobContext, Outcome};
@@ -22,6 +22,8 @@ pub const SEND_EMAIL: &str = "send_email";
 #[derive(Debug, Clone)]
 pub struct Email {
     pub recipient: String,
+    /// The recipient's account, so that erasing the account erases its mail.
+    pub account: Option<Uuid>,
     pub subject: String,
     pub body_text: String,
 }
@@ -45,6 +47,19 @@ pub fn message_id(id: Uuid) -> String {
     format!("<{id}@lifemarket.local>")
 }
 
+/// Deletes the mail of an account (its erasure): what was addressed to its account or to its
+/// email address.
+pub fn forget_user(conn: &mut PgConnection, user_id: Uuid, email: &str) -> QueryResult<usize> {
+    diesel::delete(
+        outbox_emails::table.filter(
+            outbox_emails::user_id
+                .eq(user_id)
+                .or(outbox_emails::recipient.eq(email)),
+        ),
+    )
+    .execute(conn)
+}
+
 /// Queues an email in the caller's transaction; it is sent only if that transaction commits.
 pub fn enqueue(conn: &mut PgConnection, email: &Email) -> QueryResult<Uuid> {
     let id = Uuid::now_v7();
@@ -54,11 +69,7 @@ pub fn enqueue(conn: &mut PgConnection, email: &Email) -> QueryResult<Uuid> {
             outbox_emails::recipient.eq(&email.recipient),
             outbox_emails::subject.eq(&email.subject),
             outbox_emails::body_text.eq(&email.body_text),
-            // Whose mail it is, so that erasing the account erases it too.
-            outbox_emails::user_id.eq(users::table
-                .filter(users::email.eq(&email.recipient))
-                .select(users::id)
-                .single_value()),
+            outbox_emails::user_id.eq(email.account),
         ))
         .execute(conn)?;
     models::enqueue(

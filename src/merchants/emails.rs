@@ -1,12 +1,13 @@
 //! The emails the merchants feature sends.
 
+use crate::accounts::User;
 use crate::jobs::outbox::Email;
 
 use super::models::Merchant;
 use super::rules::MerchantStatus;
 
 /// Tells the owner what became of their merchant.
-pub fn status_changed(owner_email: &str, merchant: &Merchant, to: MerchantStatus) -> Email {
+pub fn status_changed(owner: &User, merchant: &Merchant, to: MerchantStatus) -> Email {
     let (zh, en) = match to {
         MerchantStatus::Approved => (
             "已通过审核，现已对顾客可见",
@@ -29,7 +30,8 @@ pub fn status_changed(owner_email: &str, merchant: &Merchant, to: MerchantStatus
         .map(|r| format!("\n原因 / Reason: {r}\n"))
         .unwrap_or_default();
     Email {
-        recipient: owner_email.to_owned(),
+        recipient: owner.email.clone(),
+        account: Some(owner.id),
         subject: format!("商家「{}」{zh} / Your merchant {en}", merchant.display_name),
         body_text: format!(
             "您的商家「{name}」{zh}。\nYour merchant \"{name}\" {en}.\n{reason}",

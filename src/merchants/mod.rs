@@ -8,6 +8,7 @@ mod emails;
 pub mod expiry;
 pub mod fields;
 pub mod models;
+mod privacy;
 pub mod routes;
 pub mod rules;
 pub mod team;
@@ -15,9 +16,11 @@ pub mod views;
 
 pub use access::MemberRole;
 pub use models::{
-    all_categories, categories, find, find_worker, refresh_rating, set_credit, Category, Merchant,
-    Worker,
+    all_categories, categories, categories_of, find, find_worker, is_courier, is_insider,
+    lock_calendars, qualified_workers, refresh_rating, set_credit, worker_ids_of_user, Category,
+    Merchant, Worker,
 };
+pub use privacy::{check_erasable, erase_for, export_for};
 pub use rules::MerchantStatus;
 pub use views::MerchantResponse;
 
@@ -108,7 +111,7 @@ pub fn change_status(
     crate::jobs::merchant_changed(conn, current.id)?;
     if actor != Actor::Member {
         let owner = accounts::find(conn, updated.owner_id)?;
-        outbox::enqueue(conn, &emails::status_changed(&owner.email, &updated, to))?;
+        outbox::enqueue(conn, &emails::status_changed(&owner, &updated, to))?;
     }
     Ok(updated)
 }

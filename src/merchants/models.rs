@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::accounts;
 use crate::schema::{merchant_categories, merchant_members, merchants, workers};
 
 /// A service category (data, not code).
@@ -169,6 +170,26 @@ pub fn categories(conn: &mut PgConnection, id: Uuid) -> QueryResult<Vec<String>>
         .load(conn)
 }
 
+/// The category codes of several merchants at once, each merchant's in code order.
+pub fn categories_of(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> QueryResult<std::collections::HashMap<Uuid, Vec<String>>> {
+    let mut out: std::collections::HashMap<Uuid, Vec<String>> = std::collections::HashMap::new();
+    for (id, code) in merchant_categories::table
+        .filter(merchant_categories::merchant_id.eq_any(ids))
+        .select((
+            merchant_categories::merchant_id,
+            merchant_categories::category,
+        ))
+        .order(merchant_categories::category)
+        .load::<(Uuid, String)>(conn)?
+    {
+        out.entry(id).or_default().push(code);
+    }
+    Ok(out)
+}
+
 pub fn set_categories(conn: &mut PgConnection, id: Uuid, codes: &[String]) -> QueryResult<()> {
     diesel::delete(merchant_categories::table.filter(merchant_categories::merchant_id.eq(id)))
         .execute(conn)?;
@@ -234,7 +255,7 @@ pub fn member_role(
 }
 
 /// A member and their account's public name and email.
-#[derive(Debug, Queryable)]
+#[derive(Debug)]
 pub struct MemberRow {
     pub user_id: Uuid,
     pub role: String,
@@ -243,20 +264,36 @@ pub struct MemberRow {
     pub display_name: String,
 }
 
+/// The members, longest-standing first, with their account's name and email.
 pub fn members(conn: &mut PgConnection, merchant_id: Uuid) -> QueryResult<Vec<MemberRow>> {
-    use crate::schema::users;
-    merchant_members::table
-        .inner_join(users::table)
+    let rows: Vec<(Uuid, String, DateTime<Utc>)> = merchant_members::table
         .filter(merchant_members::merchant_id.eq(merchant_id))
         .select((
             merchant_members::user_id,
             merchant_members::role,
             merchant_members::created_at,
-            users::email,
-            users::display_name,
         ))
         .order(merchant_members::created_at)
-        .load(conn)
+        .load(conn)?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+    let mut users: std::collections::HashMap<Uuid, accounts::User> =
+        accounts::find_many(conn, &ids)?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|(user_id, role, created_at)| {
+            let user = users.remove(&user_id)?;
+            Some(MemberRow {
+                user_id,
+                role,
+                created_at,
+                email: user.email,
+                display_name: user.display_name,
+            })
+        })
+        .collect())
 }
 
 /// Adds a member, or changes the role of an existing one (callers keep the owner's role).
@@ -414,4 +451,65 @@ pub fn worker_ids_of_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult
         .filter(workers::active.eq(true))
         .select(workers::id)
         .load(conn)
+}
+
+/// Active workers of a merchant with a skill.
+pub fn qualified_workers(
+    conn: &mut PgConnection,
+    merchant_id: Uuid,
+    skill: &str,
+) -> QueryResult<Vec<(Uuid, String)>> {
+    workers::table
+        .filter(workers::merchant_id.eq(merchant_id))
+        .filter(workers::active.eq(true))
+        .filter(workers::skills.contains(vec![skill.to_owned()]))
+        .select((workers::id, workers::name))
+        .order((workers::created_at, workers::id))
+        .load(conn)
+}
+
+/// Locks workers' calendars (their rows) until the transaction ends. Every write that gives a worker time (a
+/// new booking, a reschedule, a reassignment) takes it first, so writers for one worker queue
+/// here instead of deadlocking inside the overlap constraint: two transactions that insert
+/// overlapping ranges would otherwise each wait for the other's uncommitted row. The constraint
+/// stays the guarantee; these locks only order the writers. They are always taken in hire order
+/// (`created_at`, then id: the order of [`qualified_workers`]), so two writers never wait for each
+/// other. `FOR NO KEY UPDATE` does not block the foreign-key checks of other bookings.
+pub fn lock_calendars(conn: &mut PgConnection, worker_ids: &[Uuid]) -> QueryResult<()> {
+    workers::table
+        .filter(workers::id.eq_any(worker_ids))
+        .order((workers::created_at, workers::id))
+        .select(workers::id)
+        .for_no_key_update()
+        .load::<Uuid>(conn)
+        .map(drop)
+}
+
+/// An active worker of the merchant with the courier skill.
+pub fn is_courier(
+    conn: &mut PgConnection,
+    merchant_id: Uuid,
+    worker_id: Uuid,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        workers::table
+            .filter(workers::id.eq(worker_id))
+            .filter(workers::merchant_id.eq(merchant_id))
+            .filter(workers::active.eq(true))
+            .filter(workers::skills.contains(vec!["courier".to_owned()])),
+    ))
+    .get_result(conn)
+}
+
+/// Whether the user is one of the merchant's own people: a member or a linked worker.
+pub fn is_insider(conn: &mut PgConnection, merchant_id: Uuid, user_id: Uuid) -> QueryResult<bool> {
+    let member = merchant_members::table
+        .filter(merchant_members::merchant_id.eq(merchant_id))
+        .filter(merchant_members::user_id.eq(user_id))
+        .select(merchant_members::user_id);
+    let worker = workers::table
+        .filter(workers::merchant_id.eq(merchant_id))
+        .filter(workers::user_id.eq(user_id))
+        .select(workers::id);
+    diesel::select(diesel::dsl::exists(member).or(diesel::dsl::exists(worker))).get_result(conn)
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::accounts;
 use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
@@ -43,9 +44,10 @@ pub struct DecisionResponse {
     pub version: i32,
 }
 
-fn email(to: String, subject: &str, body: String) -> Email {
+fn email(to: &accounts::User, subject: &str, body: String) -> Email {
     Email {
-        recipient: to,
+        recipient: to.email.clone(),
+        account: Some(to.id),
         subject: subject.to_owned(),
         body_text: body,
     }
@@ -114,8 +116,8 @@ pub async fn decide(
             after: Some(serde_json::json!({"status": saved.status, "version": saved.version, "reports": reports})),
             reason: reason.as_deref(),
         })?;
-        let author = crate::accounts::find(conn, current.author_id)?;
-        outbox::enqueue(conn, &email(author.email, "您的评价已处理 / A decision on your review",
+        let author = accounts::find(conn, current.author_id)?;
+        outbox::enqueue(conn, &email(&author, "您的评价已处理 / A decision on your review",
             format!("您的评价状态：{to}。\nYour review is now {to}.\n{}\n如有异议可申诉一次。You may appeal once.\n", reason.clone().unwrap_or_default())))?;
         refresh_merchant(conn, current.merchant_id)?;
         Ok(DecisionResponse { decision_id, review_id, before: current.status, after: saved.status, version: saved.version })
@@ -271,8 +273,8 @@ pub async fn decide_appeal(
             after: Some(serde_json::json!({"status": if outcome == "overturned" { &before } else { &review.status }, "appeal": outcome})),
             reason: Some(&reason),
         })?;
-        let person = crate::accounts::find(conn, appellant)?;
-        outbox::enqueue(conn, &email(person.email, "申诉结果 / The outcome of your appeal", format!("申诉结果：{outcome}。\nYour appeal was {outcome}.\n{reason}\n")))?;
+        let person = accounts::find(conn, appellant)?;
+        outbox::enqueue(conn, &email(&person, "申诉结果 / The outcome of your appeal", format!("申诉结果：{outcome}。\nYour appeal was {outcome}.\n{reason}\n")))?;
         Ok(AppealResponse { appeal_id, decision_id, status: outcome.into() })
     })
     .await?;

@@ -9,11 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Identity;
+use crate::credit;
 use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::Query;
 use crate::reviews;
-use crate::schema::{appeals, merchant_credit, merchants, moderation_decisions, review_reports};
+use crate::schema::{appeals, moderation_decisions, review_reports};
 use crate::state::AppState;
 
 /// One thing waiting for an operator.
@@ -93,11 +94,6 @@ pub async fn queue(
     }
     let items = db::run(&state.pool, move |conn| {
         use crate::schema::reviews as r;
-        let tiers: std::collections::HashMap<Uuid, String> = merchant_credit::table
-            .select((merchant_credit::merchant_id, merchant_credit::tier))
-            .load::<(Uuid, String)>(conn)?
-            .into_iter()
-            .collect();
         let reported = review_reports::table
             .filter(review_reports::status.eq("open"))
             .select(review_reports::review_id);
@@ -107,6 +103,25 @@ pub async fn queue(
             .order(r::created_at.asc())
             .limit(500)
             .load(conn)?;
+        let open: Vec<OpenAppeal> = appeals::table
+            .inner_join(moderation_decisions::table.inner_join(r::table))
+            .filter(appeals::status.eq("open"))
+            .select((
+                appeals::id,
+                r::id,
+                appeals::reason,
+                appeals::created_at,
+                r::merchant_id,
+                r::version,
+                r::status,
+            ))
+            .load(conn)?;
+        let merchant_ids: Vec<Uuid> = candidates
+            .iter()
+            .map(|c| c.merchant_id)
+            .chain(open.iter().map(|a| a.merchant_id))
+            .collect();
+        let tiers = credit::tiers_of(conn, &merchant_ids)?;
         let mut items = Vec::new();
         for review in candidates {
             let reports: Vec<QueueReport> = reviews::open_reports(conn, review.id)?
@@ -142,19 +157,6 @@ pub async fn queue(
                 note: None,
             });
         }
-        let open: Vec<OpenAppeal> = appeals::table
-            .inner_join(moderation_decisions::table.inner_join(r::table))
-            .filter(appeals::status.eq("open"))
-            .select((
-                appeals::id,
-                r::id,
-                appeals::reason,
-                appeals::created_at,
-                r::merchant_id,
-                r::version,
-                r::status,
-            ))
-            .load(conn)?;
         for OpenAppeal {
             id: appeal,
             review_id: review,
@@ -182,13 +184,7 @@ pub async fn queue(
                 note: Some(reason),
             });
         }
-        let failing: Vec<(Uuid, DateTime<Utc>)> = merchant_credit::table
-            .inner_join(merchants::table)
-            .filter(merchant_credit::tier.eq("D"))
-            .filter(merchants::status.eq("approved"))
-            .select((merchant_credit::merchant_id, merchant_credit::computed_at))
-            .load(conn)?;
-        for (merchant, at) in failing {
+        for (merchant, at) in credit::failing(conn)? {
             items.push(QueueItem {
                 kind: "merchant_credit".into(),
                 priority: 30.0 + hours_since(at),

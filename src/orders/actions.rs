@@ -15,6 +15,7 @@ use crate::booking::create::distance_m;
 use crate::db;
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::http::Json;
+use crate::lifecycle;
 use crate::merchants::{self, access};
 use crate::state::AppState;
 
@@ -37,12 +38,10 @@ pub fn relations(conn: &mut PgConnection, id: &Identity, o: &Order) -> AppResult
     ))
 }
 
-fn forbidden(action: OrderAction) -> AppError {
-    AppError::may_not(action.as_str(), "order")
-}
+const ORDER: &str = "order";
 
-fn invalid_transition(from: &str, action: OrderAction) -> AppError {
-    AppError::cannot(from, action.as_str(), "order")
+fn invalid_transition(from: OrderStatus, action: OrderAction) -> AppError {
+    lifecycle::invalid_transition(from, action, ORDER)
 }
 
 /// A handoff at the consumer's door.
@@ -112,7 +111,7 @@ fn check_proof(
             "at most 10 references of 1 to 300 characters",
         ));
     }
-    if kind == OrderKind::PickupReturn && order.status == OrderStatus::PickupScheduled.as_str() {
+    if kind == OrderKind::PickupReturn && order.status == OrderStatus::PickupScheduled {
         match proof.item_count {
             Some(n) if (1..=999).contains(&n) => {}
             _ => {
@@ -158,14 +157,10 @@ fn act(
     req: OrderActionRequest,
 ) -> AppResult<(Outcome, Actor)> {
     let current = models::find_for_update(conn, order_id)?;
-    let actor = relations(conn, id, &current)?
-        .into_iter()
-        .find(|a| rules::may(action, *a))
-        .ok_or_else(|| forbidden(action))?;
-    let kind = OrderKind::parse(&current.kind).unwrap_or(OrderKind::Delivery);
-    let from = OrderStatus::parse(&current.status).unwrap_or(OrderStatus::Cancelled);
+    let actor = lifecycle::actor_for(&relations(conn, id, &current)?, action, ORDER, rules::may)?;
+    let (kind, from) = (current.kind, current.status);
     let to = rules::transition(kind, from, action, actor)
-        .map_err(|_| invalid_transition(&current.status, action))?;
+        .map_err(|_| invalid_transition(from, action))?;
     let reason = req
         .reason
         .as_deref()
@@ -177,7 +172,7 @@ fn act(
     }
     let now = Utc::now();
     let mut next = current.clone();
-    next.status = to.as_str().to_owned();
+    next.status = to;
     if reason.is_some() {
         next.reason = reason.clone();
     }
@@ -271,8 +266,8 @@ fn act(
         }
         _ => {}
     }
-    let saved = models::save(conn, &current, &next)?
-        .ok_or_else(|| invalid_transition(&current.status, action))?;
+    let saved =
+        models::save(conn, &current, &next)?.ok_or_else(|| invalid_transition(from, action))?;
     if let Some((pin_checked, p)) = proof {
         let leg = if action == OrderAction::Deliver {
             "delivery"
@@ -356,7 +351,7 @@ fn act(
     super::record_change(
         conn,
         &saved,
-        Some(&current.status),
+        Some(current.status.as_str()),
         action.as_str(),
         actor,
         by,

@@ -13,11 +13,11 @@ use crate::db;
 use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::fields::Fields;
 use crate::http::Json;
-use crate::merchants::{access, MemberRole};
+use crate::merchants::{self, access, MemberRole};
 use crate::state::AppState;
 
 use super::models::{self, SafetyCheck, Settings};
-use super::rules::{Actor, OrderStatus};
+use super::rules::Actor;
 use super::views::{OrderResponse, RefundResponse};
 use crate::fields::Text;
 
@@ -33,7 +33,7 @@ fn active_order_of_member(
 }
 
 fn ensure_active(order: &models::Order) -> AppResult<()> {
-    if !OrderStatus::parse(&order.status).is_some_and(|s| s.is_active()) {
+    if !order.status.is_active() {
         return Err(AppError::Conflict(
             "invalid_transition",
             format!("The order is {}.", order.status),
@@ -64,7 +64,7 @@ pub async fn assign_courier(
     let worker = body.into_inner().worker_id;
     let order = db::tx(&state.pool, move |conn| {
         let current = active_order_of_member(conn, &id, order_id)?;
-        if !models::is_courier(conn, current.merchant_id, worker)? {
+        if !merchants::is_courier(conn, current.merchant_id, worker)? {
             return Err(AppError::invalid(
                 "worker_id",
                 "is not an active courier of this merchant",
@@ -80,8 +80,8 @@ pub async fn assign_courier(
             crate::history::Of::Order,
             crate::history::Change {
                 subject_id: order_id,
-                from: Some(&current.status),
-                to: &saved.status,
+                from: Some(current.status.as_str()),
+                to: saved.status.as_str(),
                 action: "assign_courier",
                 actor_id: Some(id.user_id),
                 actor_role: Actor::Merchant.as_str(),

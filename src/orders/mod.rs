@@ -7,10 +7,15 @@ pub mod actions;
 pub mod extras;
 pub mod models;
 pub mod place;
+mod privacy;
 pub mod routes;
 pub mod rules;
 pub mod timers;
 pub mod views;
+
+pub use models::delivered;
+pub use privacy::{check_erasable, erase_for, export_for};
+pub use views::OrderResponse;
 
 use diesel::PgConnection;
 use uuid::Uuid;
@@ -76,17 +81,14 @@ pub fn record_change(
         history::Change {
             subject_id: order.id,
             from,
-            to: &order.status,
+            to: order.status.as_str(),
             action,
             actor_id,
             actor_role: actor.as_str(),
             reason,
         },
     )?;
-    if matches!(
-        order.status.as_str(),
-        "completed" | "cancelled" | "rejected" | "returned"
-    ) {
+    if order.status.has_ended() {
         crate::jobs::merchant_changed(conn, order.merchant_id)?;
     }
     let consumer = accounts::find(conn, order.consumer_id)?;
@@ -95,7 +97,8 @@ pub fn record_change(
         conn,
         &Email {
             recipient: consumer.email,
-            subject: format!("订单 {short} 状态：{} / Order {short}: {}", order.status, order.status.replace('_', " ")),
+            account: Some(consumer.id),
+            subject: format!("订单 {short} 状态：{} / Order {short}: {}", order.status, order.status.as_str().replace('_', " ")),
             body_text: format!(
                 "您的订单 {short} 当前状态：{status}。\nYour order {short} is now {status}.\n合计 / Total: {total:.2} 元\n",
                 status = order.status,

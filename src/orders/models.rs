@@ -6,11 +6,10 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use uuid::Uuid;
 
+use super::rules::{OrderKind, OrderStatus};
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::TimeCursor;
-use crate::schema::{
-    handoff_proofs, order_items, order_settings, orders, refunds, safety_checks, workers,
-};
+use crate::schema::{handoff_proofs, order_items, order_settings, orders, refunds, safety_checks};
 
 /// A merchant's ordering rules (defaults until it saves its own).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -74,8 +73,8 @@ pub struct Order {
     pub id: Uuid,
     pub consumer_id: Uuid,
     pub merchant_id: Uuid,
-    pub kind: String,
-    pub status: String,
+    pub kind: OrderKind,
+    pub status: OrderStatus,
     pub courier_id: Option<Uuid>,
     pub recipient_name: String,
     pub recipient_phone: String,
@@ -312,8 +311,9 @@ pub fn refunds_of(conn: &mut PgConnection, order_id: Uuid) -> QueryResult<Vec<Re
 pub struct ListFilter {
     pub consumer_id: Option<Uuid>,
     pub merchant_id: Option<Uuid>,
-    pub courier_user_id: Option<Uuid>,
-    pub status: Option<String>,
+    /// Orders assigned to any of these couriers (an account's worker rows).
+    pub courier_ids: Option<Vec<Uuid>>,
+    pub status: Option<OrderStatus>,
 }
 
 pub fn list(
@@ -333,15 +333,11 @@ pub fn list(
     if let Some(id) = f.merchant_id {
         q = q.filter(orders::merchant_id.eq(id));
     }
-    if let Some(user) = f.courier_user_id {
-        let mine = workers::table
-            .filter(workers::user_id.eq(user))
-            .filter(workers::active.eq(true))
-            .select(workers::id);
-        q = q.filter(orders::courier_id.eq_any(mine.nullable()));
+    if let Some(ids) = &f.courier_ids {
+        q = q.filter(orders::courier_id.eq_any(ids.clone()));
     }
     if let Some(status) = &f.status {
-        q = q.filter(orders::status.eq(status.clone()));
+        q = q.filter(orders::status.eq(*status));
     }
     if let Some((at, id)) = after {
         q = q.filter(
@@ -353,18 +349,19 @@ pub fn list(
     q.load(conn)
 }
 
-/// An active worker of the merchant with the courier skill.
-pub fn is_courier(
+/// The merchant and delivery time of an order delivered to the consumer (what makes it
+/// reviewable).
+pub fn delivered(
     conn: &mut PgConnection,
-    merchant_id: Uuid,
-    worker_id: Uuid,
-) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        workers::table
-            .filter(workers::id.eq(worker_id))
-            .filter(workers::merchant_id.eq(merchant_id))
-            .filter(workers::active.eq(true))
-            .filter(workers::skills.contains(vec!["courier".to_owned()])),
-    ))
-    .get_result(conn)
+    consumer: Uuid,
+    order_id: Uuid,
+) -> QueryResult<Option<(Uuid, DateTime<Utc>)>> {
+    let row: Option<(Uuid, Option<DateTime<Utc>>)> = orders::table
+        .filter(orders::id.eq(order_id))
+        .filter(orders::consumer_id.eq(consumer))
+        .filter(orders::status.eq_any([OrderStatus::Delivered, OrderStatus::Completed]))
+        .select((orders::merchant_id, orders::delivered_at))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(m, at)| (m, at.unwrap_or_else(Utc::now))))
 }

@@ -104,7 +104,7 @@ fn lines(
         let service = diesel::OptionalExtension::optional(catalog::find(conn, line.service_id))?
             .filter(|s| s.merchant_id == merchant.id && s.active)
             .ok_or_else(|| at("service_id", "is not an available service of this merchant"))?;
-        let this = OrderKind::parse(&service.fulfilment)
+        let this = OrderKind::of(service.fulfilment)
             .ok_or_else(|| at("service_id", "is booked, not ordered"))?;
         if kind.is_some_and(|k| k != this) {
             return Err(AppError::invalid(
@@ -122,7 +122,7 @@ fn lines(
             service_id: service.id,
             name: service.name,
             unit_price_cents: service.price_cents,
-            price_unit: service.price_unit,
+            price_unit: service.price_unit.to_string(),
             quantity: line.quantity,
             line_total_cents: service.price_cents * i64::from(line.quantity),
         });
@@ -200,8 +200,8 @@ fn place(
         id: Uuid::now_v7(),
         consumer_id: consumer,
         merchant_id: merchant.id,
-        kind: kind.as_str().to_owned(),
-        status: OrderStatus::Placed.as_str().to_owned(),
+        kind,
+        status: OrderStatus::Placed,
         courier_id: None,
         recipient_name: address.recipient_name,
         recipient_phone: address.phone,

@@ -14,7 +14,7 @@ use crate::error::{AppResult, Problem};
 use crate::http::pagination::{self, TimeCursor};
 use crate::http::Page;
 use crate::http::Query;
-use crate::merchants::{access, MemberRole};
+use crate::merchants::{self, access, MemberRole};
 use crate::state::AppState;
 
 use super::actions::relations;
@@ -65,7 +65,7 @@ pub async fn my_orders(
     let (limit, after) = pagination::parse::<TimeCursor>(q.limit, q.cursor)?;
     let filter = ListFilter {
         consumer_id: Some(id.user_id),
-        status: q.status.map(|s| s.as_str().to_owned()),
+        status: q.status,
         ..Default::default()
     };
     let page = db::run(&state.pool, move |conn| {
@@ -122,7 +122,7 @@ pub async fn merchant_orders(
     let (limit, after) = pagination::parse::<TimeCursor>(q.limit, q.cursor)?;
     let filter = ListFilter {
         merchant_id: Some(merchant_id),
-        status: q.status.map(|s| s.as_str().to_owned()),
+        status: q.status,
         ..Default::default()
     };
     let page = db::run(&state.pool, move |conn| {
@@ -144,12 +144,12 @@ pub async fn my_deliveries(
 ) -> AppResult<web::Json<Page<OrderResponse>>> {
     let q = q.into_inner();
     let (limit, after) = pagination::parse::<TimeCursor>(q.limit, q.cursor)?;
-    let filter = ListFilter {
-        courier_user_id: Some(id.user_id),
-        status: q.status.map(|s| s.as_str().to_owned()),
-        ..Default::default()
-    };
     let page = db::run(&state.pool, move |conn| {
+        let filter = ListFilter {
+            courier_ids: Some(merchants::worker_ids_of_user(conn, id.user_id)?),
+            status: q.status,
+            ..Default::default()
+        };
         let rows = models::list(conn, &filter, after, limit + 1)?;
         page(conn, rows, limit, Actor::Courier)
     })

@@ -10,92 +10,92 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderKind {
-    Delivery,
-    PickupReturn,
+use crate::catalog::rules::Fulfilment;
+
+crate::lifecycle::named_enum! {
+    pub enum OrderKind {
+        Delivery = "delivery",
+        PickupReturn = "pickup_return",
+    }
+}
+
+crate::lifecycle::named_enum! {
+    pub enum OrderStatus {
+        Placed = "placed",
+        Accepted = "accepted",
+        Rejected = "rejected",
+        Cancelled = "cancelled",
+        Ready = "ready",
+        PickedUp = "picked_up",
+        Delivered = "delivered",
+        Completed = "completed",
+        Failed = "failed",
+        Returned = "returned",
+        PickupScheduled = "pickup_scheduled",
+        PickupFailed = "pickup_failed",
+        Requoted = "requoted",
+        Processing = "processing",
+        OutForReturn = "out_for_return",
+    }
+}
+
+crate::lifecycle::named_enum! {
+    pub enum OrderAction {
+        Accept = "accept",
+        Reject = "reject",
+        Cancel = "cancel",
+        Ready = "ready",
+        PickUp = "pick_up",
+        Deliver = "deliver",
+        Fail = "fail",
+        Return = "return",
+        ConfirmReceipt = "confirm_receipt",
+        SchedulePickup = "schedule_pickup",
+        PickupFail = "pickup_fail",
+        Requote = "requote",
+        ApproveQuote = "approve_quote",
+        DeclineQuote = "decline_quote",
+        Process = "process",
+        SendBack = "send_back",
+        Expire = "expire",
+        AutoComplete = "auto_complete",
+    }
+}
+
+crate::lifecycle::named_enum! {
+    pub enum Actor {
+        Consumer = "consumer",
+        Merchant = "merchant",
+        Courier = "courier",
+        Operator = "operator",
+        System = "system",
+    }
 }
 
 impl OrderKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderKind::Delivery => "delivery",
-            OrderKind::PickupReturn => "pickup_return",
+    /// The kind of order a service of this fulfilment makes; `None` for booked services.
+    pub fn of(fulfilment: Fulfilment) -> Option<Self> {
+        match fulfilment {
+            Fulfilment::Delivery => Some(OrderKind::Delivery),
+            Fulfilment::PickupReturn => Some(OrderKind::PickupReturn),
+            Fulfilment::HomeVisit | Fulfilment::InStore => None,
         }
     }
-    pub fn parse(v: &str) -> Option<Self> {
-        [Self::Delivery, Self::PickupReturn]
-            .into_iter()
-            .find(|k| k.as_str() == v)
-    }
 }
-
-macro_rules! string_enum {
-    ($name:ident { $($variant:ident = $text:literal),* $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),* }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),* }
-            }
-            pub fn parse(v: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|x| x.as_str() == v)
-            }
-        }
-    };
-}
-
-string_enum!(OrderStatus {
-    Placed = "placed",
-    Accepted = "accepted",
-    Rejected = "rejected",
-    Cancelled = "cancelled",
-    Ready = "ready",
-    PickedUp = "picked_up",
-    Delivered = "delivered",
-    Completed = "completed",
-    Failed = "failed",
-    Returned = "returned",
-    PickupScheduled = "pickup_scheduled",
-    PickupFailed = "pickup_failed",
-    Requoted = "requoted",
-    Processing = "processing",
-    OutForReturn = "out_for_return",
-});
-
-string_enum!(OrderAction {
-    Accept = "accept",
-    Reject = "reject",
-    Cancel = "cancel",
-    Ready = "ready",
-    PickUp = "pick_up",
-    Deliver = "deliver",
-    Fail = "fail",
-    Return = "return",
-    ConfirmReceipt = "confirm_receipt",
-    SchedulePickup = "schedule_pickup",
-    PickupFail = "pickup_fail",
-    Requote = "requote",
-    ApproveQuote = "approve_quote",
-    DeclineQuote = "decline_quote",
-    Process = "process",
-    SendBack = "send_back",
-    Expire = "expire",
-    AutoComplete = "auto_complete",
-});
-
-string_enum!(Actor {
-    Consumer = "consumer",
-    Merchant = "merchant",
-    Courier = "courier",
-    Operator = "operator",
-    System = "system",
-});
 
 impl OrderStatus {
+    /// The statuses an order ends in: nothing more happens to it.
+    pub const ENDED: [OrderStatus; 4] = [
+        OrderStatus::Completed,
+        OrderStatus::Cancelled,
+        OrderStatus::Rejected,
+        OrderStatus::Returned,
+    ];
+
+    pub fn has_ended(self) -> bool {
+        Self::ENDED.contains(&self)
+    }
+
     /// While active, the merchant and courier see the full address.
     pub fn is_active(self) -> bool {
         !matches!(

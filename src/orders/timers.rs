@@ -42,15 +42,13 @@ pub fn run(conn: &mut PgConnection, kind: &str, payload: &serde_json::Value) -> 
         EXPIRE => (OrderStatus::Placed, OrderAction::Expire),
         _ => (OrderStatus::Delivered, OrderAction::AutoComplete),
     };
-    if order.status == due_status.as_str() {
+    if order.status == due_status {
         let mut next = order.clone();
         next.status = if action == OrderAction::Expire {
             OrderStatus::Cancelled
         } else {
             OrderStatus::Completed
-        }
-        .as_str()
-        .to_owned();
+        };
         if action == OrderAction::Expire {
             next.reason = Some("商家未及时接单 / not accepted in time".to_owned());
         }
@@ -58,7 +56,7 @@ pub fn run(conn: &mut PgConnection, kind: &str, payload: &serde_json::Value) -> 
             super::record_change(
                 conn,
                 &saved,
-                Some(&order.status),
+                Some(order.status.as_str()),
                 action.as_str(),
                 Actor::System,
                 None,

@@ -131,7 +131,7 @@ pub struct Extras {
 
 impl OrderResponse {
     pub fn new(o: Order, viewer: Actor, extras: Extras) -> Self {
-        let status = OrderStatus::parse(&o.status).unwrap_or(OrderStatus::Cancelled);
+        let status = o.status;
         let consumer = viewer == Actor::Consumer;
         let show_address =
             consumer || (matches!(viewer, Actor::Merchant | Actor::Courier) && status.is_active());
@@ -166,7 +166,7 @@ impl OrderResponse {
         };
         Self {
             id: o.id,
-            kind: OrderKind::parse(&o.kind).unwrap_or(OrderKind::Delivery),
+            kind: o.kind,
             status,
             consumer_id: o.consumer_id,
             merchant_id: o.merchant_id,

@@ -5,11 +5,13 @@
 pub mod feedback;
 pub mod list;
 pub mod models;
+mod privacy;
 pub mod routes;
 pub mod rules;
 pub mod views;
 
 pub use models::{close_reports, find, find_for_update, open_reports, set_status, Review};
+pub use privacy::{export_for, reports_for, ExportedReport, ExportedReview};
 
 use crate::http::Endpoint;
 

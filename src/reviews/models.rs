@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use crate::http::pagination::TimeCursor;
 use crate::schema::{
-    booking_events, bookings, merchant_members, orders, review_helpful_votes, review_replies,
-    review_reports, review_revisions, reviews, users, workers,
+    review_helpful_votes, review_replies, review_reports, review_revisions, reviews, users,
 };
+use crate::{accounts, merchants};
 
 use super::rules::{self, Signals};
 
@@ -60,67 +60,12 @@ pub fn find_for_update(conn: &mut PgConnection, id: Uuid) -> QueryResult<Review>
         .first(conn)
 }
 
-/// The merchant and completion time of a booking the consumer completed.
-pub fn completed_booking(
-    conn: &mut PgConnection,
-    consumer: Uuid,
-    booking_id: Uuid,
-) -> QueryResult<Option<(Uuid, DateTime<Utc>)>> {
-    let merchant: Option<Uuid> = bookings::table
-        .filter(bookings::id.eq(booking_id))
-        .filter(bookings::consumer_id.eq(consumer))
-        .filter(bookings::status.eq("completed"))
-        .select(bookings::merchant_id)
-        .first(conn)
-        .optional()?;
-    let Some(merchant) = merchant else {
-        return Ok(None);
-    };
-    let at: Option<DateTime<Utc>> = booking_events::table
-        .filter(booking_events::booking_id.eq(booking_id))
-        .filter(booking_events::to_status.eq("completed"))
-        .select(booking_events::at)
-        .first(conn)
-        .optional()?;
-    Ok(Some((merchant, at.unwrap_or_else(Utc::now))))
-}
-
-/// The merchant and delivery time of an order delivered to the consumer.
-pub fn delivered_order(
-    conn: &mut PgConnection,
-    consumer: Uuid,
-    order_id: Uuid,
-) -> QueryResult<Option<(Uuid, DateTime<Utc>)>> {
-    let row: Option<(Uuid, Option<DateTime<Utc>>)> = orders::table
-        .filter(orders::id.eq(order_id))
-        .filter(orders::consumer_id.eq(consumer))
-        .filter(orders::status.eq_any(["delivered", "completed"]))
-        .select((orders::merchant_id, orders::delivered_at))
-        .first(conn)
-        .optional()?;
-    Ok(row.map(|(m, at)| (m, at.unwrap_or_else(Utc::now))))
-}
-
 /// What the anti-fake rules look at.
 pub fn signals(conn: &mut PgConnection, author: Uuid, merchant: Uuid) -> QueryResult<Signals> {
     let day_ago = Utc::now() - Duration::days(1);
     let new_since = Utc::now() - Duration::days(rules::NEW_ACCOUNT_DAYS);
-    let member = diesel::select(diesel::dsl::exists(
-        merchant_members::table
-            .filter(merchant_members::merchant_id.eq(merchant))
-            .filter(merchant_members::user_id.eq(author)),
-    ))
-    .get_result::<bool>(conn)?;
-    let worker = diesel::select(diesel::dsl::exists(
-        workers::table
-            .filter(workers::merchant_id.eq(merchant))
-            .filter(workers::user_id.eq(author)),
-    ))
-    .get_result::<bool>(conn)?;
-    let author_created: DateTime<Utc> = users::table
-        .find(author)
-        .select(users::created_at)
-        .first(conn)?;
+    let insider = merchants::is_insider(conn, merchant, author)?;
+    let author_created = accounts::find(conn, author)?.created_at;
     let recent_new_account_reviews = reviews::table
         .inner_join(users::table)
         .filter(reviews::merchant_id.eq(merchant))
@@ -143,7 +88,7 @@ pub fn signals(conn: &mut PgConnection, author: Uuid, merchant: Uuid) -> QueryRe
         .limit(500)
         .load(conn)?;
     Ok(Signals {
-        author_is_insider: member || worker,
+        author_is_insider: insider,
         author_is_new: author_created > new_since,
         recent_new_account_reviews,
         author_reviews_today,

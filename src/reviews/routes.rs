@@ -79,8 +79,8 @@ fn create(conn: &mut PgConnection, author: Uuid, req: CreateReviewRequest) -> Ap
     f.finish()
         .map_err(|e| AppError::Validation("validation_failed", e))?;
     let (purchase, field) = match (req.booking_id, req.order_id) {
-        (Some(b), None) => (models::completed_booking(conn, author, b)?, "booking_id"),
-        (None, Some(o)) => (models::delivered_order(conn, author, o)?, "order_id"),
+        (Some(b), None) => (crate::booking::completed(conn, author, b)?, "booking_id"),
+        (None, Some(o)) => (crate::orders::delivered(conn, author, o)?, "order_id"),
         _ => {
             return Err(AppError::invalid(
                 "booking_id",
@@ -207,9 +207,9 @@ pub async fn edit_review(
         // The window runs from the completion of what was reviewed, as for writing it.
         let completed = match (current.booking_id, current.order_id) {
             (Some(b), _) => {
-                models::completed_booking(conn, current.author_id, b)?.map(|(_, at)| at)
+                crate::booking::completed(conn, current.author_id, b)?.map(|(_, at)| at)
             }
-            (_, Some(o)) => models::delivered_order(conn, current.author_id, o)?.map(|(_, at)| at),
+            (_, Some(o)) => crate::orders::delivered(conn, current.author_id, o)?.map(|(_, at)| at),
             _ => None,
         };
         if !rules::in_window(completed.unwrap_or(current.created_at), Utc::now()) {

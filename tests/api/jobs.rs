@@ -111,6 +111,7 @@ async fn two_workers_never_send_the_same_email_twice() {
                 conn,
                 &outbox::Email {
                     recipient: format!("r{i}@example.cn"),
+                    account: None,
                     subject: "s".into(),
                     body_text: "b".into(),
                 },

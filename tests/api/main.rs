@@ -10,6 +10,7 @@ mod catalog;
 mod discovery;
 mod idempotency;
 mod jobs;
+mod kinds;
 mod merchants;
 mod orders;
 mod outage;

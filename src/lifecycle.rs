@@ -1,0 +1,138 @@
+//! What the booking and order lifecycles (and every other status or kind stored as text) share:
+//! `named_enum!`, which makes a closed set of snake_case names one Rust enum that serde, the
+//! OpenAPI document and diesel all read and write (an unknown value in a row is an error, never a
+//! silent default), and the two refusals every lifecycle answers with.
+
+use crate::error::AppError;
+
+/// A closed set of names: `as_str`, `parse`, `ALL`, `Display`, serde in snake_case, a utoipa
+/// schema and diesel's `Text` in both directions.
+///
+/// ```ignore
+/// crate::lifecycle::named_enum! {
+///     /// Where an order stands.
+///     pub enum OrderStatus { Placed = "placed", Accepted = "accepted" }
+/// }
+/// ```
+///
+/// The names must be the snake_case of the variants (serde derives its names that way, and the
+/// unit test `names_match_serde` of each user holds the two together through `check_names`).
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),* $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            diesel::AsExpression, diesel::FromSqlRow,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        pub enum $name { $( $(#[$vmeta])* $variant ),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),* }
+            }
+
+            pub fn parse(value: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|x| x.as_str() == value)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl $crate::lifecycle::Named for $name {
+            fn name(self) -> &'static str {
+                self.as_str()
+            }
+        }
+
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+            ) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(
+                    self.as_str(),
+                    out,
+                )
+            }
+        }
+
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text = std::str::from_utf8(value.as_bytes())?;
+                Self::parse(text).ok_or_else(|| {
+                    format!(concat!("unknown ", stringify!($name), " {:?}"), text).into()
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use named_enum;
+
+/// A value of a `named_enum!`.
+pub trait Named: Copy {
+    fn name(self) -> &'static str;
+}
+
+/// 403: this actor may never take this action on a `thing` ("booking", "order").
+pub fn forbidden(action: impl Named, thing: &str) -> AppError {
+    AppError::may_not(action.name(), thing)
+}
+
+/// 409 `invalid_transition`: not from the state it is in.
+pub fn invalid_transition(from: impl Named, action: impl Named, thing: &str) -> AppError {
+    AppError::cannot(from.name(), action.name(), thing)
+}
+
+/// The first of the caller's roles that `may` take the action, or 403.
+pub fn actor_for<R: Copy, A: Named>(
+    roles: &[R],
+    action: A,
+    thing: &str,
+    may: impl Fn(A, R) -> bool,
+) -> Result<R, AppError> {
+    roles
+        .iter()
+        .copied()
+        .find(|r| may(action, *r))
+        .ok_or_else(|| forbidden(action, thing))
+}
+
+/// For the unit tests of each `named_enum!`: every name is what serde writes.
+#[cfg(test)]
+pub fn check_names<T: Named + serde::Serialize>(all: &[T]) {
+    for v in all {
+        assert_eq!(
+            serde_json::to_value(v).unwrap(),
+            serde_json::Value::String(v.name().into())
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    crate::lifecycle::named_enum! {
+        /// A test set.
+        pub enum Colour { DeepRed = "deep_red", Blue = "blue" }
+    }
+
+    #[test]
+    fn names_match_serde_and_parse_round_trips() {
+        super::check_names(Colour::ALL);
+        assert_eq!(Colour::parse("deep_red"), Some(Colour::DeepRed));
+        assert_eq!(Colour::parse("DeepRed"), None);
+        assert_eq!(Colour::Blue.to_string(), "blue");
+    }
+}
