@@ -81,6 +81,67 @@ macro_rules! named_enum {
 
 pub(crate) use named_enum;
 
+/// The `POST /{things}/{id}/{action}` handlers of a lifecycle, one per action, each documented
+/// in the OpenAPI document with the same responses: `run(identity, state, id, action, body)`
+/// does the work. The names in the handlers (`Identity`, `web`, `AppState`, `Uuid`, `Json`,
+/// `AppResult`, `Problem`) are the caller's imports.
+///
+/// ```ignore
+/// crate::lifecycle::action_routes! {
+///     tag = "booking", request = ActionRequest, response = BookingResponse, run = act,
+///     conflicts = "invalid_transition, slot_taken";
+///     /// The merchant confirms a pending booking.
+///     confirm = BookingAction::Confirm, "/api/v1/bookings/{id}/confirm";
+/// }
+/// ```
+macro_rules! action_routes {
+    (
+        tag = $tag:literal, request = $req:ident, response = $resp:ident, run = $run:ident,
+        conflicts = $conflicts:literal, invalid = $invalid:literal;
+        $($routes:tt)*
+    ) => {
+        $crate::lifecycle::action_routes! {
+            @ $tag, $req, $resp, $run, $conflicts,
+            (status = 422, body = Problem, description = $invalid);
+            $($routes)*
+        }
+    };
+    (
+        tag = $tag:literal, request = $req:ident, response = $resp:ident, run = $run:ident,
+        conflicts = $conflicts:literal;
+        $($routes:tt)*
+    ) => {
+        $crate::lifecycle::action_routes! {
+            @ $tag, $req, $resp, $run, $conflicts, (status = 422, body = Problem);
+            $($routes)*
+        }
+    };
+    (
+        @ $tag:literal, $req:ident, $resp:ident, $run:ident, $conflicts:literal, $unprocessable:tt;
+        $( $(#[$doc:meta])* $name:ident = $action:expr, $path:literal; )*
+    ) => {
+        $(
+            $(#[$doc])*
+            #[utoipa::path(post, path = $path, tag = $tag, security(("bearer" = [])),
+                params(("id" = Uuid, Path)), request_body = $req,
+                responses((status = 200, body = $resp), (status = 403, body = Problem),
+                    (status = 404, body = Problem),
+                    (status = 409, body = Problem, description = $conflicts),
+                    $unprocessable))]
+            pub async fn $name(
+                id: Identity,
+                state: web::Data<AppState>,
+                path: web::Path<Uuid>,
+                body: Json<$req>,
+            ) -> AppResult<web::Json<$resp>> {
+                $run(id, state, path.into_inner(), $action, body.into_inner()).await
+            }
+        )*
+    };
+}
+
+pub(crate) use action_routes;
+
 /// A value of a `named_enum!`.
 pub trait Named: Copy {
     fn name(self) -> &'static str;

@@ -297,61 +297,21 @@ fn reschedule(
     Ok(saved)
 }
 
-macro_rules! action_route {
-    ($name:ident, $action:expr, $path:literal, $doc:literal) => {
-        #[doc = $doc]
-        #[utoipa::path(post, path = $path, tag = "booking", security(("bearer" = [])),
-            params(("id" = Uuid, Path)), request_body = ActionRequest,
-            responses((status = 200, body = BookingResponse), (status = 403, body = Problem),
-                (status = 404, body = Problem),
-                (status = 409, body = Problem, description = "invalid_transition, slot_taken, too_early, reschedule_limit_reached"),
-                (status = 422, body = Problem)))]
-        pub async fn $name(
-            id: Identity,
-            state: web::Data<AppState>,
-            path: web::Path<Uuid>,
-            body: Json<ActionRequest>,
-        ) -> AppResult<web::Json<BookingResponse>> {
-            act(id, state, path.into_inner(), $action, body.into_inner()).await
-        }
-    };
+crate::lifecycle::action_routes! {
+    tag = "booking", request = ActionRequest, response = BookingResponse, run = act,
+    conflicts = "invalid_transition, slot_taken, too_early, reschedule_limit_reached";
+    /// The merchant confirms a pending booking, optionally sending another qualified worker.
+    confirm = BookingAction::Confirm, "/api/v1/bookings/{id}/confirm";
+    /// The merchant declines a pending booking.
+    decline = BookingAction::Decline, "/api/v1/bookings/{id}/decline";
+    /// Cancels a pending or confirmed booking; a consumer's late cancellation records the fee tier.
+    cancel = BookingAction::Cancel, "/api/v1/bookings/{id}/cancel";
+    /// Moves a pending or confirmed booking to another slot, a limited number of times.
+    reschedule_booking = BookingAction::Reschedule, "/api/v1/bookings/{id}/reschedule";
+    /// The worker (or merchant) starts the service; opens an hour before the start.
+    check_in = BookingAction::CheckIn, "/api/v1/bookings/{id}/check-in";
+    /// The worker (or merchant) completes the service.
+    complete = BookingAction::Complete, "/api/v1/bookings/{id}/complete";
+    #[doc = "Records a no-show after the start: reported by the consumer, the merchant did not come; by the merchant or worker, the consumer was not there."]
+    no_show = BookingAction::NoShow, "/api/v1/bookings/{id}/no-show";
 }
-
-action_route!(
-    confirm,
-    BookingAction::Confirm,
-    "/api/v1/bookings/{id}/confirm",
-    "The merchant confirms a pending booking, optionally sending another qualified worker."
-);
-action_route!(
-    decline,
-    BookingAction::Decline,
-    "/api/v1/bookings/{id}/decline",
-    "The merchant declines a pending booking."
-);
-action_route!(
-    cancel,
-    BookingAction::Cancel,
-    "/api/v1/bookings/{id}/cancel",
-    "Cancels a pending or confirmed booking; a consumer's late cancellation records the fee tier."
-);
-action_route!(
-    reschedule_booking,
-    BookingAction::Reschedule,
-    "/api/v1/bookings/{id}/reschedule",
-    "Moves a pending or confirmed booking to another slot, a limited number of times."
-);
-action_route!(
-    check_in,
-    BookingAction::CheckIn,
-    "/api/v1/bookings/{id}/check-in",
-    "The worker (or merchant) starts the service; opens an hour before the start."
-);
-action_route!(
-    complete,
-    BookingAction::Complete,
-    "/api/v1/bookings/{id}/complete",
-    "The worker (or merchant) completes the service."
-);
-action_route!(no_show, BookingAction::NoShow, "/api/v1/bookings/{id}/no-show",
-    "Records a no-show after the start: reported by the consumer, the merchant did not come; by the merchant or worker, the consumer was not there.");

@@ -249,12 +249,8 @@ pub async fn get_settings(
     state: web::Data<AppState>,
     path: web::Path<Uuid>,
 ) -> AppResult<web::Json<BookingSettings>> {
-    let merchant_id = path.into_inner();
-    let settings = db::run(&state.pool, move |conn| {
-        access::require(conn, merchant_id, id.user_id, MemberRole::Staff)?;
-        Ok(models::settings(conn, merchant_id)?)
-    })
-    .await?;
+    let settings =
+        merchants::settings::read(&state.pool, id, path.into_inner(), models::settings).await?;
     Ok(web::Json(settings.into()))
 }
 
@@ -274,10 +270,13 @@ pub async fn put_settings(
         .into_inner()
         .parse(merchant_id)
         .map_err(|e| AppError::Validation("validation_failed", e))?;
-    let saved = db::tx(&state.pool, move |conn| {
-        access::require(conn, merchant_id, id.user_id, MemberRole::Manager)?;
-        Ok(models::save_settings(conn, &settings)?)
-    })
+    let saved = merchants::settings::replace(
+        &state.pool,
+        id,
+        merchant_id,
+        settings,
+        models::save_settings,
+    )
     .await?;
     Ok(web::Json(saved.into()))
 }

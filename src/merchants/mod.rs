@@ -11,6 +11,7 @@ pub mod models;
 mod privacy;
 pub mod routes;
 pub mod rules;
+pub mod settings;
 pub mod team;
 pub mod views;
 

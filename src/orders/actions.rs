@@ -380,118 +380,40 @@ async fn respond(
     Ok(web::Json(outcome?))
 }
 
-macro_rules! action_route {
-    ($name:ident, $action:expr, $path:literal, $doc:literal) => {
-        #[doc = $doc]
-        #[utoipa::path(post, path = $path, tag = "orders", security(("bearer" = [])),
-            params(("id" = Uuid, Path)), request_body = OrderActionRequest,
-            responses((status = 200, body = OrderResponse), (status = 403, body = Problem), (status = 404, body = Problem),
-                (status = 409, body = Problem, description = "invalid_transition, pin_locked, requote_required"),
-                (status = 422, body = Problem, description = "validation_failed, wrong_pin")))]
-        pub async fn $name(
-            id: Identity,
-            state: web::Data<AppState>,
-            path: web::Path<Uuid>,
-            body: Json<OrderActionRequest>,
-        ) -> AppResult<web::Json<OrderResponse>> {
-            respond(id, state, path.into_inner(), $action, body.into_inner()).await
-        }
-    };
+crate::lifecycle::action_routes! {
+    tag = "orders", request = OrderActionRequest, response = OrderResponse, run = respond,
+    conflicts = "invalid_transition, pin_locked, requote_required",
+    invalid = "validation_failed, wrong_pin";
+    /// The merchant accepts; catering gets a promised time.
+    accept = OrderAction::Accept, "/api/v1/orders/{id}/accept";
+    /// The merchant rejects a placed order.
+    reject = OrderAction::Reject, "/api/v1/orders/{id}/reject";
+    /// Cancels before pickup; after acceptance the consumer is refunded.
+    cancel = OrderAction::Cancel, "/api/v1/orders/{id}/cancel";
+    /// Catering: the food is ready for the courier.
+    ready = OrderAction::Ready, "/api/v1/orders/{id}/ready";
+    /// The courier picks up (from the consumer on a pickup leg, with proof and item count).
+    pick_up = OrderAction::PickUp, "/api/v1/orders/{id}/pick-up";
+    /// The courier delivers, with a handoff proof; lateness is compensated.
+    deliver = OrderAction::Deliver, "/api/v1/orders/{id}/deliver";
+    /// Catering: the delivery failed (retry with pick-up, or return).
+    fail = OrderAction::Fail, "/api/v1/orders/{id}/fail";
+    /// Catering: a failed delivery goes back; the consumer is refunded.
+    return_order = OrderAction::Return, "/api/v1/orders/{id}/return";
+    /// The consumer confirms receipt.
+    confirm_receipt = OrderAction::ConfirmReceipt, "/api/v1/orders/{id}/confirm-receipt";
+    /// Laundry/repair: the merchant schedules the pickup.
+    schedule_pickup = OrderAction::SchedulePickup, "/api/v1/orders/{id}/schedule-pickup";
+    /// Laundry/repair: the pickup failed; schedule another.
+    pickup_fail = OrderAction::PickupFail, "/api/v1/orders/{id}/pickup-failed";
+    /// Laundry/repair: the merchant re-quotes what was collected.
+    requote = OrderAction::Requote, "/api/v1/orders/{id}/requote";
+    /// The consumer accepts the re-quote.
+    approve_quote = OrderAction::ApproveQuote, "/api/v1/orders/{id}/approve-quote";
+    /// The consumer declines the re-quote; items come back unprocessed.
+    decline_quote = OrderAction::DeclineQuote, "/api/v1/orders/{id}/decline-quote";
+    /// Laundry/repair: processing starts.
+    process = OrderAction::Process, "/api/v1/orders/{id}/process";
+    /// Laundry/repair: out for return.
+    send_back = OrderAction::SendBack, "/api/v1/orders/{id}/send-back";
 }
-
-action_route!(
-    accept,
-    OrderAction::Accept,
-    "/api/v1/orders/{id}/accept",
-    "The merchant accepts; catering gets a promised time."
-);
-action_route!(
-    reject,
-    OrderAction::Reject,
-    "/api/v1/orders/{id}/reject",
-    "The merchant rejects a placed order."
-);
-action_route!(
-    cancel,
-    OrderAction::Cancel,
-    "/api/v1/orders/{id}/cancel",
-    "Cancels before pickup; after acceptance the consumer is refunded."
-);
-action_route!(
-    ready,
-    OrderAction::Ready,
-    "/api/v1/orders/{id}/ready",
-    "Catering: the food is ready for the courier."
-);
-action_route!(
-    pick_up,
-    OrderAction::PickUp,
-    "/api/v1/orders/{id}/pick-up",
-    "The courier picks up (from the consumer on a pickup leg, with proof and item count)."
-);
-action_route!(
-    deliver,
-    OrderAction::Deliver,
-    "/api/v1/orders/{id}/deliver",
-    "The courier delivers, with a handoff proof; lateness is compensated."
-);
-action_route!(
-    fail,
-    OrderAction::Fail,
-    "/api/v1/orders/{id}/fail",
-    "Catering: the delivery failed (retry with pick-up, or return)."
-);
-action_route!(
-    return_order,
-    OrderAction::Return,
-    "/api/v1/orders/{id}/return",
-    "Catering: a failed delivery goes back; the consumer is refunded."
-);
-action_route!(
-    confirm_receipt,
-    OrderAction::ConfirmReceipt,
-    "/api/v1/orders/{id}/confirm-receipt",
-    "The consumer confirms receipt."
-);
-action_route!(
-    schedule_pickup,
-    OrderAction::SchedulePickup,
-    "/api/v1/orders/{id}/schedule-pickup",
-    "Laundry/repair: the merchant schedules the pickup."
-);
-action_route!(
-    pickup_fail,
-    OrderAction::PickupFail,
-    "/api/v1/orders/{id}/pickup-failed",
-    "Laundry/repair: the pickup failed; schedule another."
-);
-action_route!(
-    requote,
-    OrderAction::Requote,
-    "/api/v1/orders/{id}/requote",
-    "Laundry/repair: the merchant re-quotes what was collected."
-);
-action_route!(
-    approve_quote,
-    OrderAction::ApproveQuote,
-    "/api/v1/orders/{id}/approve-quote",
-    "The consumer accepts the re-quote."
-);
-action_route!(
-    decline_quote,
-    OrderAction::DeclineQuote,
-    "/api/v1/orders/{id}/decline-quote",
-    "The consumer declines the re-quote; items come back unprocessed."
-);
-action_route!(
-    process,
-    OrderAction::Process,
-    "/api/v1/orders/{id}/process",
-    "Laundry/repair: processing starts."
-);
-action_route!(
-    send_back,
-    OrderAction::SendBack,
-    "/api/v1/orders/{id}/send-back",
-    "Laundry/repair: out for return."
-);

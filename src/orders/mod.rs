@@ -4,12 +4,15 @@
 //! `order_events` tables.
 
 pub mod actions;
-pub mod extras;
+pub mod courier;
 pub mod models;
 pub mod place;
 mod privacy;
+pub mod refunds;
 pub mod routes;
 pub mod rules;
+pub mod safety;
+pub mod settings;
 pub mod timers;
 pub mod views;
 
@@ -53,14 +56,14 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     .service(Endpoint::new("/orders/{id}/decline-quote").post(actions::decline_quote))
     .service(Endpoint::new("/orders/{id}/process").post(actions::process))
     .service(Endpoint::new("/orders/{id}/send-back").post(actions::send_back))
-    .service(Endpoint::new("/orders/{id}/courier").post(extras::assign_courier))
-    .service(Endpoint::new("/orders/{id}/safety-checks").post(extras::add_safety_check))
-    .service(Endpoint::new("/orders/{id}/refunds").post(extras::refund))
+    .service(Endpoint::new("/orders/{id}/courier").post(courier::assign_courier))
+    .service(Endpoint::new("/orders/{id}/safety-checks").post(safety::add_safety_check))
+    .service(Endpoint::new("/orders/{id}/refunds").post(refunds::refund))
     .service(Endpoint::new("/merchants/{id}/orders").get(routes::merchant_orders))
     .service(
         Endpoint::new("/merchants/{id}/order-settings")
-            .get(extras::get_settings)
-            .put(extras::put_settings),
+            .get(settings::get_settings)
+            .put(settings::put_settings),
     )
     .service(Endpoint::new("/me/deliveries").get(routes::my_deliveries));
 }

@@ -118,6 +118,19 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Order> {
         .first(conn)
 }
 
+impl Order {
+    /// 409 `invalid_transition` once the order has ended: no courier or safety check then.
+    pub fn ensure_active(&self) -> AppResult<()> {
+        if !self.status.is_active() {
+            return Err(AppError::Conflict(
+                "invalid_transition",
+                format!("The order is {}.", self.status),
+            ));
+        }
+        Ok(())
+    }
+}
+
 pub fn find_for_update(conn: &mut PgConnection, id: Uuid) -> QueryResult<Order> {
     orders::table
         .find(id)
