@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::Identity;
 use crate::booking::views::BookingResponse;
 use crate::db;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{codes, AppError, AppResult, Problem};
 use crate::http::Json;
 use crate::orders::views::OrderResponse;
 use crate::schema::{
@@ -175,7 +175,7 @@ fn check_deletable(conn: &mut PgConnection, me: Uuid) -> AppResult<()> {
         .get_result(conn)?;
     if active_bookings > 0 {
         return Err(AppError::Conflict(
-            "active_bookings",
+            codes::ACTIVE_BOOKINGS,
             "Finish or cancel your bookings first.".into(),
         ));
     }
@@ -186,7 +186,7 @@ fn check_deletable(conn: &mut PgConnection, me: Uuid) -> AppResult<()> {
         .get_result(conn)?;
     if active_orders > 0 {
         return Err(AppError::Conflict(
-            "active_orders",
+            codes::ACTIVE_ORDERS,
             "Wait until your orders are completed first.".into(),
         ));
     }
@@ -197,7 +197,7 @@ fn check_deletable(conn: &mut PgConnection, me: Uuid) -> AppResult<()> {
         .get_result(conn)?;
     if owns > 0 {
         return Err(AppError::Conflict(
-            "owns_merchant",
+            codes::OWNS_MERCHANT,
             "Transfer or close your merchant first.".into(),
         ));
     }
