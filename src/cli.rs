@@ -10,7 +10,7 @@ use crate::accounts::{self, NewUser};
 use crate::auth::PlatformRole;
 use crate::config::{AppEnv, Config};
 use crate::crypto::Passwords;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Chain};
 use crate::jobs::Workers;
 use crate::{db, telemetry};
 
@@ -62,7 +62,7 @@ pub fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let result = Config::from_env()
-        .map_err(|e| AppError::internal(e.to_string()))
+        .map_err(AppError::internal)
         .and_then(|config| {
             telemetry::init(config.env == AppEnv::Production);
             run(cli.command, config)
@@ -73,7 +73,7 @@ pub fn main() -> ExitCode {
             eprintln!(
                 "lifemarket: {}",
                 match &err {
-                    AppError::Internal(cause) => cause.clone(),
+                    AppError::Internal(cause) => Chain(&**cause).to_string(),
                     other => other.to_string(),
                 }
             );
@@ -152,7 +152,7 @@ async fn serve(config: Config) -> AppResult<()> {
         .shutdown_timeout(shutdown)
         .disable_signals()
         .bind(&addr)
-        .map_err(|e| AppError::internal(format!("cannot listen on {addr}: {e}")))?
+        .map_err(|e| AppError::internal_in(format!("cannot listen on {addr}"), e))?
         .run();
     // SIGTERM: first drain (still serving, /readyz 503), then stop gracefully. Stopping at once
     // would drop connections accepted but not yet dispatched to a worker.

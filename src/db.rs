@@ -98,7 +98,7 @@ pub fn migrate(conn: &mut PgConnection) -> AppResult<Vec<String>> {
     let applied = conn
         .run_pending_migrations(MIGRATIONS)
         .map(|versions| versions.iter().map(|v| v.to_string()).collect())
-        .map_err(|e| AppError::internal(format!("migration failed: {e}")));
+        .map_err(|e| AppError::internal_in("migration failed", e));
     diesel::sql_query("SELECT pg_advisory_unlock(72450001)").execute(conn)?;
     applied
 }
@@ -109,7 +109,7 @@ pub fn connect(config: &Config) -> AppResult<PgConnection> {
         config.database_url.expose(),
         config.db_statement_timeout,
     ))
-    .map_err(|e| AppError::internal(format!("cannot connect to the database: {e}")))
+    .map_err(|e| AppError::internal_in("cannot connect to the database", e))
 }
 
 #[cfg(test)]

@@ -2,13 +2,22 @@
 //!
 //! Every error carries a stable snake_case `code` (listed in `docs/api.md`); clients branch on
 //! the code, never on the human-readable text. A 500 carries no internals: its cause is logged
-//! once, here, and the client sees only `internal_error`.
+//! once, here, with its whole `source()` chain, and the client sees only `internal_error`.
+//!
+//! The codes are listed once, in [`codes`]; `docs/api.md`'s table is checked against that list.
+
+mod cause;
+pub mod codes;
+#[cfg(test)]
+mod source_scan;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+pub use cause::{Cause, Chain};
 
 /// Result of anything that can fail with an [`AppError`].
 pub type AppResult<T> = Result<T, AppError>;
@@ -69,9 +78,10 @@ pub enum AppError {
     /// 503: the database cannot be reached right now.
     #[error("database unavailable")]
     Unavailable,
-    /// 500: a bug or an unexpected failure; the message is logged, never sent.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// 500: a bug or an unexpected failure; the cause is logged with its sources, never sent.
+    /// It is displayed with its whole chain, so job and command logs get it too.
+    #[error("internal error: {}", cause::chain(.0))]
+    Internal(Cause),
 }
 
 impl std::fmt::Debug for AppError {
@@ -81,7 +91,7 @@ impl std::fmt::Debug for AppError {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
                 write!(f, "{code} {fields:?}")
             }
-            AppError::Internal(cause) => write!(f, "internal_error: {cause}"),
+            AppError::Internal(cause) => write!(f, "internal_error: {}", cause::chain(cause)),
             other => f.write_str(other.code()),
         }
     }
@@ -90,7 +100,7 @@ impl std::fmt::Debug for AppError {
 impl AppError {
     /// A 422 `validation_failed` naming one field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Validation("validation_failed", vec![FieldError::new(field, message)])
+        FieldError::new(field, message).into()
     }
 
     /// 403 `wrong_password`: the password given in `field` to confirm a sensitive change (a new
@@ -98,7 +108,7 @@ impl AppError {
     /// the caller just failed to prove who they are; not 401: their session is still valid.
     pub fn wrong_password(field: &str) -> Self {
         AppError::Forbidden(
-            "wrong_password",
+            codes::WRONG_PASSWORD,
             format!("`{field}` is not your current password."),
         )
     }
@@ -106,7 +116,7 @@ impl AppError {
     /// 403: the caller's role may never take `action` on a `subject` (`booking`, `order`).
     pub fn may_not(action: &str, subject: &str) -> Self {
         AppError::Forbidden(
-            "forbidden",
+            codes::FORBIDDEN,
             format!("You may not {} this {subject}.", action.replace('_', "-")),
         )
     }
@@ -114,7 +124,7 @@ impl AppError {
     /// 409 `invalid_transition`: a `subject` in `state` does not allow `action`.
     pub fn cannot(state: &str, action: &str, subject: &str) -> Self {
         AppError::Conflict(
-            "invalid_transition",
+            codes::INVALID_TRANSITION,
             format!(
                 "A {} {subject} cannot {}.",
                 state.replace('_', " "),
@@ -123,9 +133,18 @@ impl AppError {
         )
     }
 
-    /// Anything unexpected, kept for the log.
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        AppError::Internal(cause.to_string())
+    /// Anything unexpected (an error, or a message saying what went wrong), kept for the log.
+    pub fn internal(cause: impl Into<Cause>) -> Self {
+        AppError::Internal(cause.into())
+    }
+
+    /// An unexpected `cause` while doing `context` (`SMTP`, `migration failed`): logged as
+    /// `context: cause: its source: ...`, the cause's own chain kept.
+    pub fn internal_in(context: impl Into<String>, cause: impl Into<Cause>) -> Self {
+        AppError::Internal(Box::new(cause::Context {
+            context: context.into(),
+            source: cause.into(),
+        }))
     }
 
     /// The stable code clients branch on.
@@ -136,13 +155,13 @@ impl AppError {
             | AppError::Forbidden(code, _)
             | AppError::Conflict(code, _)
             | AppError::Validation(code, _) => code,
-            AppError::NotFound => "not_found",
-            AppError::MethodNotAllowed => "method_not_allowed",
-            AppError::PayloadTooLarge => "payload_too_large",
-            AppError::UnsupportedMediaType => "unsupported_media_type",
-            AppError::RateLimited { .. } => "rate_limited",
-            AppError::Unavailable => "database_unavailable",
-            AppError::Internal(_) => "internal_error",
+            AppError::NotFound => codes::NOT_FOUND,
+            AppError::MethodNotAllowed => codes::METHOD_NOT_ALLOWED,
+            AppError::PayloadTooLarge => codes::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => codes::UNSUPPORTED_MEDIA_TYPE,
+            AppError::RateLimited { .. } => codes::RATE_LIMITED,
+            AppError::Unavailable => codes::DATABASE_UNAVAILABLE,
+            AppError::Internal(_) => codes::INTERNAL_ERROR,
         }
     }
 
@@ -209,7 +228,7 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         if let AppError::Internal(cause) = self {
-            tracing::error!(%cause, "request failed");
+            tracing::error!(cause = %cause::chain(cause), "request failed");
         }
         let status = self.status_code();
         let problem = Problem {
@@ -257,6 +276,21 @@ impl From<DieselError> for AppError {
             }
             other => AppError::internal(other),
         }
+    }
+}
+
+/// A problem with one field is a 422 `validation_failed` naming it.
+impl From<FieldError> for AppError {
+    fn from(err: FieldError) -> Self {
+        AppError::Validation(codes::VALIDATION_FAILED, vec![err])
+    }
+}
+
+/// Problems with several fields (a parser that collects them all) are one 422
+/// `validation_failed` naming each.
+impl From<Vec<FieldError>> for AppError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        AppError::Validation(codes::VALIDATION_FAILED, errors)
     }
 }
 

@@ -34,11 +34,11 @@ impl Mailer {
             MailConfig::Smtp { url } => {
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
                     .map(|b| Mailer::Smtp(b.build()))
-                    .map_err(|e| AppError::internal(format!("SMTP_URL: {e}")))
+                    .map_err(|e| AppError::internal_in("SMTP_URL", e))
             }
             MailConfig::Files { dir } => {
                 std::fs::create_dir_all(dir)
-                    .map_err(|e| AppError::internal(format!("MAIL_DIR {dir}: {e}")))?;
+                    .map_err(|e| AppError::internal_in(format!("MAIL_DIR {dir}"), e))?;
                 Ok(Mailer::Files(AsyncFileTransport::new(dir)))
             }
             MailConfig::Memory => Ok(Mailer::Memory(Arc::default())),
@@ -55,10 +55,10 @@ impl Mailer {
     ) -> AppResult<Message> {
         let from = from
             .parse()
-            .map_err(|e| AppError::internal(format!("MAIL_FROM: {e}")))?;
+            .map_err(|e| AppError::internal_in("MAIL_FROM", e))?;
         let to = to
             .parse()
-            .map_err(|e| AppError::internal(format!("recipient address: {e}")))?;
+            .map_err(|e| AppError::internal_in("recipient address", e))?;
         Message::builder()
             .from(from)
             .to(to)
@@ -66,7 +66,7 @@ impl Mailer {
             .message_id(Some(message_id.to_owned()))
             .header(ContentType::TEXT_PLAIN)
             .body(body.to_owned())
-            .map_err(|e| AppError::internal(format!("building an email: {e}")))
+            .map_err(|e| AppError::internal_in("building an email", e))
     }
 
     /// Hands a message to the transport.
@@ -76,12 +76,12 @@ impl Mailer {
                 .send(message)
                 .await
                 .map(drop)
-                .map_err(|e| AppError::internal(format!("SMTP: {e}"))),
+                .map_err(|e| AppError::internal_in("SMTP", e)),
             Mailer::Files(files) => files
                 .send(message)
                 .await
                 .map(drop)
-                .map_err(|e| AppError::internal(format!("mail file: {e}"))),
+                .map_err(|e| AppError::internal_in("mail file", e)),
             Mailer::Memory(sent) => {
                 let header = |name: &str| {
                     message

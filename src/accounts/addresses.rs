@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::auth::Identity;
 use crate::db;
-use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::error::{codes, AppError, AppResult, FieldError, Problem};
 use crate::fields::{coordinates, text, Fields, Phone, Text};
 use crate::http::Json;
 use crate::schema::addresses;
@@ -133,10 +133,7 @@ pub async fn add_address(
     state: web::Data<AppState>,
     body: Json<AddressRequest>,
 ) -> AppResult<(web::Json<Address>, StatusCode)> {
-    let address = body
-        .into_inner()
-        .parse("", id.user_id)
-        .map_err(|e| AppError::Validation("validation_failed", e))?;
+    let address = body.into_inner().parse("", id.user_id)?;
     let saved = db::tx(&state.pool, move |conn| {
         // Serialises this user's concurrent additions, so the limit holds.
         crate::schema::users::table
@@ -150,7 +147,7 @@ pub async fn add_address(
             .get_result(conn)?;
         if count >= MAX_ADDRESSES {
             return Err(AppError::Conflict(
-                "too_many_addresses",
+                codes::TOO_MANY_ADDRESSES,
                 format!("At most {MAX_ADDRESSES} addresses."),
             ));
         }

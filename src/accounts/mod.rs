@@ -23,7 +23,7 @@ pub use signin::TokenResponse;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::PgConnection;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{codes, AppError, AppResult};
 use crate::http::Endpoint;
 
 /// Mounts registration, the caller's own profile, addresses, consents, export and deletion,
@@ -58,7 +58,7 @@ pub fn create(conn: &mut PgConnection, user: &NewUser<'_>) -> AppResult<User> {
             if info.constraint_name() == Some("users_email_key") =>
         {
             AppError::Conflict(
-                "email_taken",
+                codes::EMAIL_TAKEN,
                 "An account with this email already exists.".into(),
             )
         }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::crypto::{hash_opaque_token, new_opaque_token};
 use crate::db;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{codes, AppError, AppResult, Problem};
 use crate::http::{client_addr, rate_limit, Json};
 use crate::jobs::outbox;
 use crate::schema::account_tokens;
@@ -60,7 +60,7 @@ pub fn consume(conn: &mut PgConnection, token: &str, purpose: &str) -> QueryResu
 
 fn token_invalid() -> AppError {
     AppError::Validation(
-        "token_invalid",
+        codes::TOKEN_INVALID,
         vec![crate::error::FieldError::new(
             "token",
             "is unknown, used or expired",
@@ -120,8 +120,7 @@ pub async fn request_reset(
     body: Json<ResetRequest>,
 ) -> AppResult<(web::Json<StatusResponse>, StatusCode)> {
     // A malformed address is 422 (that reveals nothing about who is registered).
-    let email = crate::fields::Email::parse("email", &body.into_inner().email)
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?
+    let email = crate::fields::Email::parse("email", &body.into_inner().email)?
         .as_str()
         .to_owned();
     let address = client_addr(&req, &state.config.trusted_proxies);
@@ -168,8 +167,7 @@ pub async fn confirm_reset(
     body: Json<ResetConfirmRequest>,
 ) -> AppResult<web::Json<StatusResponse>> {
     let req = body.into_inner();
-    let password = NewPassword::parse("new_password", req.new_password)
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    let password = NewPassword::parse("new_password", req.new_password)?;
     let hash = state.passwords.hash_blocking(password.expose()).await?;
     db::tx(&state.pool, move |conn| {
         let user = consume(conn, &req.token, RESET)?.ok_or_else(token_invalid)?;

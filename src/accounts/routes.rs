@@ -103,9 +103,7 @@ pub async fn register(
         fields.check::<()>(Err(refusal));
     }
     let marketing = req.marketing_emails;
-    fields
-        .finish()
-        .map_err(|e| AppError::Validation("validation_failed", e))?;
+    fields.finish()?;
     let (Some(email), Some(password), Some(name)) = (email, password, name) else {
         return Err(AppError::internal("field checks passed without values"));
     };
@@ -198,9 +196,7 @@ pub async fn update_me(
         p.and_then(|p| fields.check(Phone::parse("phone", &p)))
             .map(Phone::into_inner)
     });
-    fields
-        .finish()
-        .map_err(|e| AppError::Validation("validation_failed", e))?;
+    fields.finish()?;
     let changes = UserChanges {
         display_name,
         phone,
@@ -234,8 +230,7 @@ pub async fn change_password(
     body: Json<ChangePasswordRequest>,
 ) -> AppResult<web::Json<TokenResponse>> {
     let req = body.into_inner();
-    let new_password = NewPassword::parse("new_password", req.new_password)
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    let new_password = NewPassword::parse("new_password", req.new_password)?;
     let limit = state.config.login_limit_per_account;
     let user = db::run(&state.pool, move |conn| {
         // Guessing the current password with a stolen access token is limited like login.

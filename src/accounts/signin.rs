@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::accounts::{self, UserResponse};
 use crate::db;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{codes, AppError, AppResult, Problem};
 use crate::http::{client_addr, rate_limit, Json};
 use crate::state::AppState;
 
@@ -54,7 +54,7 @@ impl From<Session> for TokenResponse {
 
 fn invalid_credentials() -> AppError {
     AppError::Unauthorized(
-        "invalid_credentials",
+        codes::INVALID_CREDENTIALS,
         "The email or password is wrong.".into(),
     )
 }
@@ -117,11 +117,11 @@ pub async fn refresh(
     match rotation {
         Rotation::Rotated(session) => Ok(web::Json((*session).into())),
         Rotation::Reused => Err(AppError::Unauthorized(
-            "refresh_token_reused",
+            codes::REFRESH_TOKEN_REUSED,
             "This refresh token was already used; the session has been signed out.".into(),
         )),
         Rotation::Invalid => Err(AppError::Unauthorized(
-            "refresh_token_invalid",
+            codes::REFRESH_TOKEN_INVALID,
             "The refresh token is unknown, expired or revoked.".into(),
         )),
     }

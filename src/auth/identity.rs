@@ -10,7 +10,7 @@ use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use uuid::Uuid;
 
 use crate::crypto::PlatformRole;
-use crate::error::AppError;
+use crate::error::{codes, AppError};
 use crate::state::AppState;
 
 /// The authenticated caller.
@@ -26,7 +26,7 @@ impl Identity {
         match self.role {
             PlatformRole::Operator => Ok(()),
             PlatformRole::Consumer => Err(AppError::Forbidden(
-                "forbidden",
+                codes::FORBIDDEN,
                 "Only platform operators may do this.".into(),
             )),
         }
@@ -34,7 +34,8 @@ impl Identity {
 }
 
 fn bearer_token(req: &HttpRequest) -> Result<&str, AppError> {
-    let missing = || AppError::Unauthorized("unauthorized", "A bearer token is required.".into());
+    let missing =
+        || AppError::Unauthorized(codes::UNAUTHORIZED, "A bearer token is required.".into());
     let value = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -128,7 +128,7 @@ fn reason_of(req: &ActionRequest) -> AppResult<Option<String>> {
         .as_deref()
         .map(|r| crate::fields::text("reason", r, 1, 500))
         .transpose()
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))
+        .map_err(AppError::from)
 }
 
 /// Runs `action` on booking `booking_id` for the caller.

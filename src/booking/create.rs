@@ -99,8 +99,7 @@ fn parse_address(
             "is outside the merchant's service area",
         )));
     }
-    f.finish()
-        .map_err(|e| AppError::Validation("validation_failed", e))?;
+    f.finish()?;
     Ok(Some(VisitAddress {
         text: street.unwrap_or_default(),
         lat: a.lat,
@@ -230,11 +229,7 @@ fn create(
 ) -> AppResult<Booking> {
     let bookable = Bookable::load(conn, req.service_id)?;
     let address = parse_address(&bookable, req.address)?;
-    let note = req
-        .note
-        .map(|n| text("note", &n, 0, 500))
-        .transpose()
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    let note = req.note.map(|n| text("note", &n, 0, 500)).transpose()?;
     let now = Utc::now();
     let start = req.starts_at;
     let end = start + bookable.duration();

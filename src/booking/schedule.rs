@@ -146,10 +146,8 @@ pub async fn put_schedule(
 ) -> AppResult<web::Json<Schedule>> {
     let (merchant_id, worker_id) = path.into_inner();
     let Schedule { weekly, exceptions } = body.into_inner();
-    let weekly = OpeningHours::parse("weekly", weekly)
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
-    let rows = parse_exceptions(worker_id, &exceptions)
-        .map_err(|e| AppError::Validation("validation_failed", e))?;
+    let weekly = OpeningHours::parse("weekly", weekly)?;
+    let rows = parse_exceptions(worker_id, &exceptions)?;
     let schedule = db::tx(&state.pool, move |conn| {
         access::require(conn, merchant_id, id.user_id, MemberRole::Manager)?;
         merchants::find_worker(conn, merchant_id, worker_id)?;
@@ -266,10 +264,7 @@ pub async fn put_settings(
     body: Json<BookingSettings>,
 ) -> AppResult<web::Json<BookingSettings>> {
     let merchant_id = path.into_inner();
-    let settings = body
-        .into_inner()
-        .parse(merchant_id)
-        .map_err(|e| AppError::Validation("validation_failed", e))?;
+    let settings = body.into_inner().parse(merchant_id)?;
     let saved = merchants::settings::replace(
         &state.pool,
         id,

@@ -277,10 +277,7 @@ pub async fn search(
 ) -> AppResult<web::Json<Page<MerchantCard>>> {
     let query = query.into_inner();
     let point = match (query.lat, query.lng) {
-        (Some(lat), Some(lng)) => Some(
-            coordinates(lat, lng)
-                .map_err(|e| AppError::Validation("validation_failed", vec![e]))?,
-        ),
+        (Some(lat), Some(lng)) => Some(coordinates(lat, lng)?),
         (None, None) => None,
         (None, Some(_)) => return Err(AppError::invalid("lat", "is required with lng")),
         (Some(_), None) => return Err(AppError::invalid("lng", "is required with lat")),

@@ -193,9 +193,7 @@ pub async fn create_service(
     let service = db::tx(&state.pool, move |conn| {
         access::require(conn, merchant_id, id.user_id, MemberRole::Manager)?;
         let categories = merchants::categories(conn, merchant_id)?;
-        let fields = input
-            .parse(&categories)
-            .map_err(|e| AppError::Validation("validation_failed", e))?;
+        let fields = input.parse(&categories)?;
         Ok(models::insert(conn, merchant_id, &fields)?)
     })
     .await?;
@@ -280,9 +278,7 @@ pub async fn update_service(
             active: edit.active.unwrap_or(current.active),
         };
         let categories = merchants::categories(conn, current.merchant_id)?;
-        let fields = input
-            .parse(&categories)
-            .map_err(|e| AppError::Validation("validation_failed", e))?;
+        let fields = input.parse(&categories)?;
         if fields.price_cents != Some(current.price_cents) {
             let new_price = fields.price_cents.unwrap_or(current.price_cents);
             models::record_price_change(

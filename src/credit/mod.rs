@@ -153,8 +153,7 @@ pub async fn add_penalty(
     id.require_operator()?;
     let merchant_id = path.into_inner();
     let req = body.into_inner();
-    let reason = crate::fields::text("reason", &req.reason, 2, 500)
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    let reason = crate::fields::text("reason", &req.reason, 2, 500)?;
     let (default_points, default_days) = match req.kind {
         PenaltyKind::BuyingReviews => (300, 180),
         PenaltyKind::UpheldComplaint => (50, 90),

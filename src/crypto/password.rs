@@ -20,7 +20,7 @@ impl Passwords {
     /// Builds the hasher; fails only on parameters argon2 rejects.
     pub fn new(cost: PasswordCost) -> AppResult<Self> {
         let params = Params::new(cost.m_cost, cost.t_cost, cost.p_cost, None)
-            .map_err(|e| AppError::internal(format!("argon2 parameters: {e}")))?;
+            .map_err(|e| AppError::internal_in("argon2 parameters", e))?;
         let mut passwords = Self {
             params,
             dummy_hash: String::new(),
@@ -38,7 +38,7 @@ impl Passwords {
         self.argon2()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
-            .map_err(|e| AppError::internal(format!("hashing failed: {e}")))
+            .map_err(|e| AppError::internal_in("hashing failed", e))
     }
 
     /// Whether `password` matches `hash`; with no hash, spends the same time and says no.

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::config::Config;
-use crate::error::{AppError, AppResult};
+use crate::error::{codes, AppError, AppResult};
 
 /// A platform-wide role. Everyone is a consumer; operators are platform staff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -96,7 +96,7 @@ impl JwtKeys {
             exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(900),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| AppError::internal(format!("signing a token: {e}")))
+            .map_err(|e| AppError::internal_in("signing a token", e))
     }
 
     /// The claims of a valid token; any defect is 401 `invalid_token`.
@@ -110,7 +110,7 @@ impl JwtKeys {
                     }
                     _ => "The access token is not valid.",
                 };
-                AppError::Unauthorized("invalid_token", detail.into())
+                AppError::Unauthorized(codes::INVALID_TOKEN, detail.into())
             })
     }
 }

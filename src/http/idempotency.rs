@@ -17,7 +17,7 @@ use diesel::sql_types::{Bool, Text};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{codes, AppError, AppResult};
 use crate::schema::idempotency_keys;
 
 pub const HEADER: &str = "Idempotency-Key";
@@ -50,7 +50,7 @@ impl FromRequest for IdempotencyKey {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(match req.headers().get(HEADER) {
             None => Err(AppError::Validation(
-                "idempotency_key_required",
+                codes::IDEMPOTENCY_KEY_REQUIRED,
                 vec![crate::error::FieldError::new(
                     HEADER,
                     "is required for this request",
@@ -115,7 +115,7 @@ pub fn once<T: Serialize>(
             .get_result(conn)?;
     if !lock.locked {
         return Err(AppError::Conflict(
-            "idempotency_in_flight",
+            codes::IDEMPOTENCY_IN_FLIGHT,
             "A request with this Idempotency-Key is still being processed.".into(),
         ));
     }
@@ -128,7 +128,7 @@ pub fn once<T: Serialize>(
     if let Some(row) = existing {
         if row.request_hash != request {
             return Err(AppError::Validation(
-                "idempotency_key_reused",
+                codes::IDEMPOTENCY_KEY_REUSED,
                 vec![crate::error::FieldError::new(
                     HEADER,
                     "was already used for a different request",

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 
-use crate::error::{AppError, FieldError};
+use crate::error::{codes, AppError, FieldError};
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: usize = 64 * 1024;
@@ -86,8 +86,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|e| AppError::BadRequest("malformed_body", e.to_string()))?;
+                let chunk = chunk
+                    .map_err(|e| AppError::BadRequest(codes::MALFORMED_BODY, e.to_string()))?;
                 if body.len() + chunk.len() > limit {
                     return Err(AppError::PayloadTooLarge);
                 }
@@ -108,7 +108,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// Parses a body: syntax first (400), then the shape of `T` (422 naming the field).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Json<T>, AppError> {
     let mut tree: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        AppError::BadRequest("malformed_json", format!("The body is not valid JSON: {e}"))
+        AppError::BadRequest(
+            codes::MALFORMED_JSON,
+            format!("The body is not valid JSON: {e}"),
+        )
     })?;
     if let Some(path) = nul_at(&tree, "") {
         // PostgreSQL cannot store U+0000 in text or jsonb: refuse it here, naming where it is.
@@ -131,7 +134,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<Json<T>, AppError> {
     let value = serde_path_to_error::deserialize(tree).map_err(|err| {
         let path = err.path().to_string();
         let message = err.inner().to_string();
-        AppError::Validation("validation_failed", vec![field_error(&path, &message)])
+        AppError::from(field_error(&path, &message))
     })?;
     Ok(Json { value, digest })
 }
@@ -262,11 +265,11 @@ mod tests {
     fn syntax_errors_are_bad_requests() {
         assert!(matches!(
             parse::<Body>(b"{\"name\": "),
-            Err(AppError::BadRequest("malformed_json", _))
+            Err(AppError::BadRequest(codes::MALFORMED_JSON, _))
         ));
         assert!(matches!(
             parse::<Body>(b""),
-            Err(AppError::BadRequest("malformed_json", _))
+            Err(AppError::BadRequest(codes::MALFORMED_JSON, _))
         ));
     }
 

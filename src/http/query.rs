@@ -39,10 +39,7 @@ pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
         let message = err.inner().to_string();
-        AppError::Validation(
-            "validation_failed",
-            vec![super::json::field_error(&path, &message)],
-        )
+        AppError::from(super::json::field_error(&path, &message))
     })
 }
 

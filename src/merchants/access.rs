@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{codes, AppError, AppResult};
 
 use super::models;
 
@@ -57,7 +57,7 @@ pub fn require(
     let role = role_of(conn, merchant_id, user_id)?.ok_or(AppError::NotFound)?;
     if role < min {
         return Err(AppError::Forbidden(
-            "forbidden",
+            codes::FORBIDDEN,
             format!("This needs the {} role in this merchant.", min.as_str()),
         ));
     }

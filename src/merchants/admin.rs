@@ -112,8 +112,7 @@ async fn decide(
     let reason = body
         .reason
         .map(|r| text("reason", &r, 1, 500))
-        .transpose()
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+        .transpose()?;
     if action.needs_reason() && reason.is_none() {
         return Err(AppError::invalid(
             "reason",

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{codes, AppError, AppResult};
 use crate::schema::{merchant_members, workers};
 
 /// The merchants the person is a member of, with the role.
@@ -24,7 +24,7 @@ pub fn check_erasable(conn: &mut PgConnection, user: Uuid) -> AppResult<()> {
         .get_result(conn)?;
     if owns > 0 {
         return Err(AppError::Conflict(
-            "owns_merchant",
+            codes::OWNS_MERCHANT,
             "Transfer or close your merchant first.".into(),
         ));
     }

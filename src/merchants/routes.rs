@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::auth::Identity;
 use crate::db;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{codes, AppError, AppResult, Problem};
 use crate::http::Json;
 use crate::state::AppState;
 
@@ -45,9 +45,7 @@ pub async fn apply(
     let request = body.into_inner();
     let merchant = db::tx(&state.pool, move |conn| {
         let known = models::all_categories(conn)?;
-        let application = request
-            .parse(&known, today())
-            .map_err(|e| AppError::Validation("validation_failed", e))?;
+        let application = request.parse(&known, today())?;
         let merchant_id = super::create(conn, id.user_id, &application)?;
         member_view(conn, merchant_id, MemberRole::Owner)
     })
@@ -99,13 +97,13 @@ pub async fn update_merchant(
         let status = MerchantStatus::parse(&current.status).unwrap_or(MerchantStatus::Draft);
         if edit.touches_verified_fields() && !status.application_editable() {
             return Err(AppError::Conflict(
-                "application_locked",
+                codes::APPLICATION_LOCKED,
                 "Legal name, credit code, categories and food permit change only through a new application.".into(),
             ));
         }
         let known = models::all_categories(conn)?;
         let merged = edit.apply_to(ApplyRequest::from_merchant(&current, models::categories(conn, merchant_id)?));
-        let application = merged.parse(&known, today()).map_err(|e| AppError::Validation("validation_failed", e))?;
+        let application = merged.parse(&known, today())?;
         let updated = models::update_fields(conn, merchant_id, &application.fields)?;
         crate::jobs::merchant_changed(conn, merchant_id)?;
         models::set_categories(conn, merchant_id, &application.categories)?;
@@ -160,11 +158,11 @@ pub async fn submit_merchant(
 pub fn refused(err: rules::RuleError, action: MerchantAction, from: MerchantStatus) -> AppError {
     match err {
         rules::RuleError::NotAllowed => AppError::Forbidden(
-            "forbidden",
+            codes::FORBIDDEN,
             format!("You may not {} a merchant.", action.as_str()),
         ),
         rules::RuleError::InvalidTransition => AppError::Conflict(
-            "invalid_transition",
+            codes::INVALID_TRANSITION,
             format!(
                 "A {} merchant cannot be {}.",
                 from.as_str(),

@@ -86,8 +86,7 @@ pub async fn add_member(
 ) -> AppResult<(web::Json<Vec<MemberResponse>>, StatusCode)> {
     let merchant_id = path.into_inner();
     let AddMemberRequest { email, role } = body.into_inner();
-    let email = Email::parse("email", &email)
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    let email = Email::parse("email", &email)?;
     if role == MemberRole::Owner {
         return Err(AppError::invalid("role", "must be manager or staff"));
     }
@@ -229,8 +228,7 @@ fn worker_changes(
             },
         },
     };
-    f.finish()
-        .map_err(|e| AppError::Validation("validation_failed", e))?;
+    f.finish()?;
     Ok(WorkerChanges {
         name,
         phone,

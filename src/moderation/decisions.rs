@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::accounts;
 use crate::auth::Identity;
 use crate::db;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{codes, AppError, AppResult, Problem};
 use crate::http::Json;
 use crate::jobs::outbox::{self, Email};
 use crate::merchants::{access, MemberRole};
@@ -71,19 +71,18 @@ pub async fn decide(
         .reason
         .as_deref()
         .map(|r| crate::fields::text("reason", r, 2, 500))
-        .transpose()
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+        .transpose()?;
     if matches!(req.decision, Decision::Hide | Decision::Remove) && reason.is_none() {
         return Err(AppError::invalid("reason", "is required to hide or remove"));
     }
     let response = db::tx(&state.pool, move |conn| {
         let current = reviews::find_for_update(conn, review_id)?;
         if current.version != req.version {
-            return Err(AppError::Conflict("stale_version", format!("The review changed (now version {}); reload it.", current.version)));
+            return Err(AppError::Conflict(codes::STALE_VERSION, format!("The review changed (now version {}); reload it.", current.version)));
         }
         let open = i64::try_from(reviews::open_reports(conn, review_id)?.len()).unwrap_or(0);
         let (to, reports) = rules::decide(&current.status, req.decision, open).ok_or_else(|| {
-            AppError::Conflict("invalid_transition", format!("A {} review cannot get `{}`.", current.status, req.decision.as_str()))
+            AppError::Conflict(codes::INVALID_TRANSITION, format!("A {} review cannot get `{}`.", current.status, req.decision.as_str()))
         })?;
         // Hiding records its reason; dismissing the reports of a hidden review keeps the old one.
         let hidden_reason = match (to, req.decision) {
@@ -92,7 +91,7 @@ pub async fn decide(
             _ => None,
         };
         let saved = reviews::set_status(conn, review_id, current.version, to, hidden_reason)?
-            .ok_or_else(|| AppError::Conflict("stale_version", "The review changed meanwhile.".into()))?;
+            .ok_or_else(|| AppError::Conflict(codes::STALE_VERSION, "The review changed meanwhile.".into()))?;
         reviews::close_reports(conn, review_id, reports)?;
         let decision_id = Uuid::now_v7();
         diesel::insert_into(moderation_decisions::table)
@@ -152,8 +151,7 @@ pub async fn appeal(
     body: Json<AppealRequest>,
 ) -> AppResult<(web::Json<AppealResponse>, StatusCode)> {
     let review_id = path.into_inner();
-    let reason = crate::fields::text("reason", &body.into_inner().reason, 2, 500)
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    let reason = crate::fields::text("reason", &body.into_inner().reason, 2, 500)?;
     let response = db::tx(&state.pool, move |conn| {
         let review = reviews::find(conn, review_id)?;
         let role = if review.author_id == id.user_id {
@@ -169,7 +167,7 @@ pub async fn appeal(
             .first(conn)
             .optional()?
             .ok_or_else(|| {
-                AppError::Conflict("no_decision", "There is no decision to appeal.".into())
+                AppError::Conflict(codes::NO_DECISION, "There is no decision to appeal.".into())
             })?;
         let appeal_id = Uuid::now_v7();
         let inserted = diesel::insert_into(appeals::table)
@@ -184,7 +182,7 @@ pub async fn appeal(
             .execute(conn)?;
         if inserted == 0 {
             return Err(AppError::Conflict(
-                "already_appealed",
+                codes::ALREADY_APPEALED,
                 "This decision was already appealed.".into(),
             ));
         }
@@ -229,8 +227,7 @@ pub async fn decide_appeal(
     id.require_operator()?;
     let appeal_id = path.into_inner();
     let req = body.into_inner();
-    let reason = crate::fields::text("reason", &req.reason, 2, 500)
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    let reason = crate::fields::text("reason", &req.reason, 2, 500)?;
     let response = db::tx(&state.pool, move |conn| {
         let (decision_id, status, appellant): (Uuid, String, Uuid) = appeals::table
             .find(appeal_id)
@@ -238,20 +235,20 @@ pub async fn decide_appeal(
             .for_update()
             .first(conn)?;
         if status != "open" {
-            return Err(AppError::Conflict("invalid_transition", format!("The appeal is already {status}.")));
+            return Err(AppError::Conflict(codes::INVALID_TRANSITION, format!("The appeal is already {status}.")));
         }
         let (review_id, operator, before, after): (Uuid, Uuid, String, String) = moderation_decisions::table
             .find(decision_id)
             .select((moderation_decisions::review_id, moderation_decisions::operator_id, moderation_decisions::before_status, moderation_decisions::after_status))
             .first(conn)?;
         if operator == id.user_id {
-            return Err(AppError::Forbidden("same_operator", "An appeal is decided by another operator than the one who decided.".into()));
+            return Err(AppError::Forbidden(codes::SAME_OPERATOR, "An appeal is decided by another operator than the one who decided.".into()));
         }
         let outcome = if req.outcome == AppealOutcome::Overturn { "overturned" } else { "upheld" };
         let review = reviews::find_for_update(conn, review_id)?;
         if req.outcome == AppealOutcome::Overturn && review.status != after {
             return Err(AppError::Conflict(
-                "invalid_transition",
+                codes::INVALID_TRANSITION,
                 format!("The review moved on since the decision (it is {} now); decide it afresh.", review.status),
             ));
         }

@@ -79,10 +79,6 @@ pub struct OrderActionRequest {
     pub requote_cents: Option<i64>,
 }
 
-fn field(f: &str, m: &str) -> AppError {
-    AppError::Validation("validation_failed", vec![FieldError::new(f, m)])
-}
-
 /// Checks a proof; a wrong PIN is counted (and committed) by the caller.
 fn check_proof(
     order: &Order,
@@ -90,23 +86,22 @@ fn check_proof(
     proof: Option<&HandoffProof>,
 ) -> AppResult<Result<(bool, HandoffProof), ProofError>> {
     let proof = proof
-        .ok_or_else(|| field("proof", "is required for a handoff"))?
+        .ok_or_else(|| AppError::invalid("proof", "is required for a handoff"))?
         .clone();
     if order.delivery_mode == "in_person" && proof.method == HandoffMethod::Contactless {
-        return Err(field(
+        return Err(AppError::invalid(
             "proof.method",
             "the consumer asked for an in-person handoff",
         ));
     }
-    let drop = crate::fields::text("proof.drop_point", &proof.drop_point, 1, 100)
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    let drop = crate::fields::text("proof.drop_point", &proof.drop_point, 1, 100)?;
     if proof.photo_refs.len() > 10
         || proof
             .photo_refs
             .iter()
             .any(|p| p.is_empty() || p.len() > 300)
     {
-        return Err(field(
+        return Err(AppError::invalid(
             "proof.photo_refs",
             "at most 10 references of 1 to 300 characters",
         ));
@@ -115,7 +110,7 @@ fn check_proof(
         match proof.item_count {
             Some(n) if (1..=999).contains(&n) => {}
             _ => {
-                return Err(field(
+                return Err(AppError::invalid(
                     "proof.item_count",
                     "is required when collecting: 1 to 999",
                 ))
@@ -165,10 +160,9 @@ fn act(
         .reason
         .as_deref()
         .map(|r| crate::fields::text("reason", r, 1, 500))
-        .transpose()
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+        .transpose()?;
     if matches!(action, OrderAction::Fail | OrderAction::PickupFail) && reason.is_none() {
-        return Err(field("reason", "say what went wrong"));
+        return Err(AppError::invalid("reason", "say what went wrong"));
     }
     let now = Utc::now();
     let mut next = current.clone();
@@ -180,7 +174,9 @@ fn act(
     if rules::needs_proof(kind, action) {
         match check_proof(&current, kind, req.proof.as_ref())? {
             Ok(p) => proof = Some(p),
-            Err(ProofError::Missing(f, m)) => return Err(field(&format!("proof.{f}"), m)),
+            Err(ProofError::Missing(f, m)) => {
+                return Err(AppError::invalid(format!("proof.{f}"), m))
+            }
             Err(ProofError::WrongPin) => {
                 let attempts = models::count_wrong_pin(conn, order_id)?;
                 let left = (MAX_PIN_ATTEMPTS - attempts).max(0);
@@ -210,9 +206,12 @@ fn act(
         OrderAction::SchedulePickup => {
             let at = req
                 .pickup_at
-                .ok_or_else(|| field("pickup_at", "is required"))?;
+                .ok_or_else(|| AppError::invalid("pickup_at", "is required"))?;
             if at < now || at > now + Duration::days(14) {
-                return Err(field("pickup_at", "must be within the next 14 days"));
+                return Err(AppError::invalid(
+                    "pickup_at",
+                    "must be within the next 14 days",
+                ));
             }
             next.pickup_at = Some(at);
         }
@@ -225,9 +224,9 @@ fn act(
         OrderAction::Requote => {
             let cents = req
                 .requote_cents
-                .ok_or_else(|| field("requote_cents", "is required"))?;
+                .ok_or_else(|| AppError::invalid("requote_cents", "is required"))?;
             if !(0..=100_000_000).contains(&cents) {
-                return Err(field("requote_cents", "must be 0 to 100000000"));
+                return Err(AppError::invalid("requote_cents", "must be 0 to 100000000"));
             }
             next.requote_cents = Some(cents);
         }

@@ -65,7 +65,7 @@ pub struct PlaceOrderRequest {
 }
 
 fn invalid(errors: Vec<FieldError>) -> AppError {
-    AppError::Validation("validation_failed", errors)
+    AppError::from(errors)
 }
 
 /// Whether the merchant is open now in its own time zone.

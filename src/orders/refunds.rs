@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::audit::{self, ActorRole, Entry};
 use crate::auth::Identity;
 use crate::db;
-use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::error::{AppResult, FieldError, Problem};
 use crate::fields::{Fields, Text};
 use crate::http::Json;
 use crate::state::AppState;
@@ -48,8 +48,7 @@ pub async fn refund(
         )));
     }
     let reason = f.check(crate::fields::text("reason", &req.reason, 2, 500));
-    f.finish()
-        .map_err(|e| AppError::Validation("validation_failed", e))?;
+    f.finish()?;
     let reason = reason.unwrap_or_default();
     let refund = db::tx(&state.pool, move |conn| {
         let before = models::find_for_update(conn, order_id)?;

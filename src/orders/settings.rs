@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Identity;
-use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::error::{AppResult, FieldError, Problem};
 use crate::fields::Fields;
 use crate::http::Json;
 use crate::merchants;
@@ -127,10 +127,7 @@ pub async fn put_settings(
     body: Json<OrderSettings>,
 ) -> AppResult<web::Json<OrderSettings>> {
     let merchant_id = path.into_inner();
-    let settings = body
-        .into_inner()
-        .parse(merchant_id)
-        .map_err(|e| AppError::Validation("validation_failed", e))?;
+    let settings = body.into_inner().parse(merchant_id)?;
     let saved = merchants::settings::replace(
         &state.pool,
         id,

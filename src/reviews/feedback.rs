@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::auth::Identity;
 use crate::db;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{codes, AppError, AppResult, Problem};
 use crate::fields::text;
 use crate::http::Json;
 use crate::merchants::{access, MemberRole};
@@ -37,8 +37,7 @@ pub async fn reply(
     body: Json<ReplyRequest>,
 ) -> AppResult<web::Json<ReviewResponse>> {
     let review_id = path.into_inner();
-    let reply = text("body", &body.into_inner().body, 1, 1000)
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    let reply = text("body", &body.into_inner().body, 1, 1000)?;
     let review = db::tx(&state.pool, move |conn| {
         let review = models::find(conn, review_id)?;
         access::require(conn, review.merchant_id, id.user_id, MemberRole::Manager)?;
@@ -97,11 +96,7 @@ pub async fn report(
 ) -> AppResult<(web::Json<Acknowledged>, StatusCode)> {
     let review_id = path.into_inner();
     let req = body.into_inner();
-    let note = req
-        .note
-        .map(|n| text("note", &n, 1, 500))
-        .transpose()
-        .map_err(|e| AppError::Validation("validation_failed", vec![e]))?;
+    let note = req.note.map(|n| text("note", &n, 1, 500)).transpose()?;
     let reason = serde_json::to_value(req.reason)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -113,7 +108,7 @@ pub async fn report(
         }
         if !models::report(conn, review_id, id.user_id, &reason, note.as_deref())? {
             return Err(AppError::Conflict(
-                "already_reported",
+                codes::ALREADY_REPORTED,
                 "You already reported this review.".into(),
             ));
         }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::Identity;
 use crate::db;
-use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::error::{codes, AppError, AppResult, FieldError, Problem};
 use crate::fields::text;
 use crate::fields::Fields;
 use crate::http::idempotency::{self, IdempotencyKey, Stored};
@@ -76,8 +76,7 @@ fn create(conn: &mut PgConnection, author: Uuid, req: CreateReviewRequest) -> Ap
             "at most 9 references of 1 to 300 characters",
         )));
     }
-    f.finish()
-        .map_err(|e| AppError::Validation("validation_failed", e))?;
+    f.finish()?;
     let (purchase, field) = match (req.booking_id, req.order_id) {
         (Some(b), None) => (crate::booking::completed(conn, author, b)?, "booking_id"),
         (None, Some(o)) => (crate::orders::delivered(conn, author, o)?, "order_id"),
@@ -93,7 +92,7 @@ fn create(conn: &mut PgConnection, author: Uuid, req: CreateReviewRequest) -> Ap
     let now = Utc::now();
     if !rules::in_window(completed, now) {
         return Err(AppError::Conflict(
-            "review_window_closed",
+            codes::REVIEW_WINDOW_CLOSED,
             format!("Reviews are written within {} days.", rules::WINDOW_DAYS),
         ));
     }
@@ -122,7 +121,7 @@ fn create(conn: &mut PgConnection, author: Uuid, req: CreateReviewRequest) -> Ap
     };
     let saved = models::insert(conn, &review).map_err(|e| match e {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::Conflict(
-            "already_reviewed",
+            codes::ALREADY_REVIEWED,
             "This purchase already has your review.".into(),
         ),
         other => other.into(),
@@ -191,8 +190,7 @@ pub async fn edit_review(
         .body
         .as_deref()
         .map(|b| f.check(text("body", b, 0, 1000)));
-    f.finish()
-        .map_err(|e| AppError::Validation("validation_failed", e))?;
+    f.finish()?;
     let review = db::tx(&state.pool, move |conn| {
         let current = models::find_for_update(conn, review_id)?;
         if current.author_id != id.user_id {
@@ -200,7 +198,7 @@ pub async fn edit_review(
         }
         if current.edited {
             return Err(AppError::Conflict(
-                "already_edited",
+                codes::ALREADY_EDITED,
                 "A review can be edited once.".into(),
             ));
         }
@@ -214,13 +212,13 @@ pub async fn edit_review(
         };
         if !rules::in_window(completed.unwrap_or(current.created_at), Utc::now()) {
             return Err(AppError::Conflict(
-                "review_window_closed",
+                codes::REVIEW_WINDOW_CLOSED,
                 "The editing window has closed.".into(),
             ));
         }
         if !matches!(current.status.as_str(), "published" | "held") {
             return Err(AppError::Conflict(
-                "invalid_transition",
+                codes::INVALID_TRANSITION,
                 format!("A {} review cannot be edited.", current.status),
             ));
         }
