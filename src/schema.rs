@@ -522,6 +522,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    token_generations (user_id) {
+        user_id -> Uuid,
+        generation -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use diesel::pg::sql_types::Citext;
 
@@ -601,6 +609,7 @@ diesel::joinable!(orders -> users (consumer_id));
 diesel::joinable!(orders -> workers (courier_id));
 diesel::joinable!(outbox_emails -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(token_generations -> users (user_id));
 diesel::joinable!(refunds -> orders (order_id));
 diesel::joinable!(review_helpful_votes -> reviews (review_id));
 diesel::joinable!(review_replies -> reviews (review_id));
@@ -647,6 +656,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     seatings,
     service_price_changes,
     services,
+    token_generations,
     users,
     worker_schedules,
     workers,

@@ -33,6 +33,7 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(Endpoint::new("/auth/login").post(signin::login))
         .service(Endpoint::new("/auth/refresh").post(signin::refresh))
         .service(Endpoint::new("/auth/logout").post(signin::logout))
+        .service(Endpoint::new("/auth/logout-everywhere").post(signin::logout_everywhere))
         .service(Endpoint::new("/auth/verify-email").post(recovery::verify_email))
         .service(Endpoint::new("/auth/password-reset").post(recovery::request_reset))
         .service(Endpoint::new("/auth/password-reset/confirm").post(recovery::confirm_reset))

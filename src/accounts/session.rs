@@ -41,7 +41,11 @@ fn issue(
         },
     )?;
     Ok(Session {
-        access_token: keys.issue(user.id, PlatformRole::from_db(&user.platform_role))?,
+        access_token: keys.issue(
+            user.id,
+            PlatformRole::from_db(&user.platform_role),
+            crate::auth::generation(conn, user.id)?,
+        )?,
         refresh_token,
         expires_in: keys.ttl_secs(),
         user,

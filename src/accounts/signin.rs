@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::accounts::{self, UserResponse};
+use crate::auth::Identity;
 use crate::db;
 use crate::error::{codes, AppError, AppResult, Problem};
 use crate::http::{client_addr, rate_limit, Json};
@@ -136,5 +137,21 @@ pub async fn logout(
 ) -> AppResult<HttpResponse> {
     let presented = body.into_inner().refresh_token;
     db::tx(&state.pool, move |conn| session::end(conn, &presented)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Signs the caller out everywhere: every access token of the account is refused from its next
+/// request on and every refresh token is revoked.
+#[utoipa::path(post, path = "/api/v1/auth/logout-everywhere", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "every session ended"), (status = 401, body = Problem)))]
+pub async fn logout_everywhere(
+    id: Identity,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
+    db::tx(&state.pool, move |conn| {
+        crate::auth::revoke_all_for_user(conn, id.user_id)?;
+        Ok(())
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

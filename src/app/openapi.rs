@@ -20,6 +20,7 @@ use crate::{
         accounts::routes::register, accounts::routes::get_me, accounts::routes::update_me,
         accounts::routes::change_password,
         accounts::signin::login, accounts::signin::refresh, accounts::signin::logout,
+        accounts::signin::logout_everywhere,
         merchants::routes::apply, merchants::routes::my_merchants, catalog::merchant_page::get_merchant,
         merchants::routes::update_merchant, merchants::routes::submit_merchant,
         merchants::team::list_members, merchants::team::add_member, merchants::team::remove_member,

@@ -4,12 +4,12 @@
 //! membership of a merchant and are checked against the database inside each query, so a new or
 //! removed membership counts at once.
 
-use std::future::{ready, Ready};
-
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
 use crate::crypto::PlatformRole;
+use crate::db;
 use crate::error::{codes, AppError};
 use crate::state::AppState;
 
@@ -54,19 +54,35 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, AppError> {
 
 impl FromRequest for Identity {
     type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
+    /// Verifies the token in memory, then checks in one indexed read that the account has not
+    /// ended its sessions since the token was issued (a password change or reset, sign-out
+    /// everywhere, deletion), so such a token is refused at once, not when it expires.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = (|| {
+        let verified = (|| {
             let state = req
                 .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| AppError::internal("AppState is not registered"))?;
+                .ok_or_else(|| AppError::internal("AppState is not registered"))?
+                .clone();
             let claims = state.keys.verify(bearer_token(req)?)?;
+            Ok::<_, AppError>((state, claims))
+        })();
+        Box::pin(async move {
+            let (state, claims) = verified?;
+            let user = claims.sub;
+            let current =
+                db::run(&state.pool, move |conn| Ok(super::generation(conn, user)?)).await?;
+            if current != claims.gen {
+                return Err(AppError::Unauthorized(
+                    codes::INVALID_TOKEN,
+                    "This session has ended; sign in again.".into(),
+                ));
+            }
             Ok(Identity {
                 user_id: claims.sub,
                 role: claims.role,
             })
-        })();
-        ready(result)
+        })
     }
 }

@@ -7,7 +7,7 @@ mod models;
 
 pub use crate::crypto::PlatformRole;
 pub use identity::Identity;
-pub use models::{forget_user, revoke_all_for_user, sweep_expired};
+pub use models::{forget_user, generation, revoke_all_for_user, sweep_expired};
 
 /// The refresh-token store that sign-in sessions (`accounts::session`) write through.
 pub mod refresh_tokens {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::schema::refresh_tokens;
+use crate::schema::{refresh_tokens, token_generations};
 
 /// A stored refresh token (its hash, never the token).
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -70,8 +70,32 @@ pub fn revoke_family(conn: &mut PgConnection, family_id: Uuid) -> QueryResult<us
     .execute(conn)
 }
 
-/// Revokes every live token of a user (password change, reset, deletion).
+/// The account's token generation; access tokens of another generation are refused.
+pub fn generation(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<i32> {
+    Ok(token_generations::table
+        .find(user_id)
+        .select(token_generations::generation)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Ends every session of a user at once (sign-out everywhere, password change or reset,
+/// deletion): its access tokens stop working on their next request, its refresh tokens are
+/// revoked.
 pub fn revoke_all_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<usize> {
+    diesel::insert_into(token_generations::table)
+        .values((
+            token_generations::user_id.eq(user_id),
+            token_generations::generation.eq(1),
+        ))
+        .on_conflict(token_generations::user_id)
+        .do_update()
+        .set((
+            token_generations::generation.eq(token_generations::generation + 1),
+            token_generations::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)?;
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
@@ -81,12 +105,13 @@ pub fn revoke_all_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResul
     .execute(conn)
 }
 
-/// Deletes tokens that expired more than a week ago.
-/// Deletes every refresh token of the account (its erasure).
+/// Ends every session of the account and deletes its refresh tokens (its erasure).
 pub fn forget_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<usize> {
+    revoke_all_for_user(conn, user_id)?;
     diesel::delete(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id))).execute(conn)
 }
 
+/// Deletes tokens that expired more than a week ago.
 pub fn sweep_expired(conn: &mut PgConnection) -> QueryResult<usize> {
     let cutoff = Utc::now() - chrono::Duration::days(7);
     diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(cutoff)))

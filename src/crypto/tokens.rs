@@ -48,6 +48,8 @@ pub struct Claims {
     /// The user id.
     pub sub: Uuid,
     pub role: PlatformRole,
+    /// The account's token generation when it was issued (see `auth::generation`).
+    pub gen: i32,
     pub iat: i64,
     pub exp: i64,
 }
@@ -85,13 +87,14 @@ impl JwtKeys {
     }
 
     /// A signed access token for `user_id`.
-    pub fn issue(&self, user_id: Uuid, role: PlatformRole) -> AppResult<String> {
+    pub fn issue(&self, user_id: Uuid, role: PlatformRole, generation: i32) -> AppResult<String> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             sub: user_id,
             role,
+            gen: generation,
             iat: now,
             exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(900),
         };
@@ -140,7 +143,7 @@ mod tests {
         let keys = keys();
         let id = Uuid::new_v4();
         let claims = keys
-            .verify(&keys.issue(id, PlatformRole::Operator).unwrap())
+            .verify(&keys.issue(id, PlatformRole::Operator, 0).unwrap())
             .unwrap();
         assert_eq!(claims.sub, id);
         assert_eq!(claims.role, PlatformRole::Operator);
@@ -151,7 +154,7 @@ mod tests {
         let mut config = Config::for_tests("postgres://x@y/z");
         config.jwt_audience = "someone-else".into();
         let token = JwtKeys::new(&config)
-            .issue(Uuid::new_v4(), PlatformRole::Consumer)
+            .issue(Uuid::new_v4(), PlatformRole::Consumer, 0)
             .unwrap();
         assert_eq!(keys().verify(&token).unwrap_err().code(), "invalid_token");
     }

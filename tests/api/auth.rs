@@ -220,7 +220,7 @@ async fn login_beyond_the_address_limit_is_429() {
 fn claims(app: &TestApp, user_id: &str) -> Value {
     let now = chrono::Utc::now().timestamp();
     let _ = app;
-    json!({"iss": "lifemarket", "aud": "lifemarket-api", "sub": user_id, "role": "consumer", "iat": now, "exp": now + 600})
+    json!({"iss": "lifemarket", "aud": "lifemarket-api", "sub": user_id, "role": "consumer", "gen": 0, "iat": now, "exp": now + 600})
 }
 
 fn sign(claims: &Value, secret: &str) -> String {
@@ -259,6 +259,10 @@ async fn every_kind_of_bad_token_is_401() {
     no_exp.as_object_mut().unwrap().remove("exp");
     let mut no_role = good.clone();
     no_role.as_object_mut().unwrap().remove("role");
+    let mut no_gen = good.clone();
+    no_gen.as_object_mut().unwrap().remove("gen");
+    let mut other_gen = good.clone();
+    other_gen["gen"] = json!(1);
     let alg_none = format!(
         "{}.{}.",
         URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
@@ -281,6 +285,8 @@ async fn every_kind_of_bad_token_is_401() {
         ("wrong iss", sign(&wrong_iss, &secret)),
         ("missing exp", sign(&no_exp, &secret)),
         ("missing role", sign(&no_role, &secret)),
+        ("missing gen", sign(&no_gen, &secret)),
+        ("another generation", sign(&other_gen, &secret)),
         ("alg none", alg_none),
         ("other algorithm", hs512),
         ("malformed", "not.a.jwt".to_owned()),

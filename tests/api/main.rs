@@ -19,3 +19,4 @@ mod privacy;
 mod reviews;
 mod scale;
 mod seed;
+mod sessions;
