@@ -2,7 +2,7 @@
 
 use actix_web::{http::StatusCode, web};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -17,13 +17,16 @@ use super::models::{self, SafetyCheck};
 use super::rules::Actor;
 use super::views::OrderResponse;
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SafetyRole {
-    Preparer,
-    Packer,
-    Courier,
+crate::lifecycle::named_enum! {
+    pub enum SafetyRole {
+        Preparer = "preparer",
+        Packer = "packer",
+        Courier = "courier",
+    }
 }
+
+/// How long before the order was placed a check may have been made (a shift's morning check).
+pub const SAFETY_CHECK_LEAD_HOURS: i64 = 12;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -33,7 +36,7 @@ pub struct SafetyCheckRequest {
     #[schema(minimum = 34, maximum = 43)]
     pub temperature_c: f64,
     pub ok: bool,
-    /// Default now.
+    /// Default now; from 12 hours before the order was placed until now.
     pub checked_at: Option<DateTime<Utc>>,
 }
 
@@ -73,10 +76,18 @@ pub async fn add_safety_check(
             ));
         }
         order.ensure_active()?;
-        let role = serde_json::to_value(req.role)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let earliest = order.created_at - chrono::Duration::hours(SAFETY_CHECK_LEAD_HOURS);
+        if checked_at < earliest {
+            return Err(AppError::invalid(
+                "checked_at",
+                format!(
+                    "must be at most {SAFETY_CHECK_LEAD_HOURS} hours before the order was placed \
+                     (not before {})",
+                    earliest.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+            ));
+        }
+        let role = req.role.as_str().to_owned();
         models::insert_check(
             conn,
             &SafetyCheck {

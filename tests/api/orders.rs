@@ -639,3 +639,35 @@ async fn an_in_person_order_is_not_dropped_and_the_courier_keeps_the_safety_card
         .await;
     assert_eq!(res.fields(), ["proof.method"]);
 }
+
+#[actix_web::test]
+async fn a_safety_check_falls_within_the_orders_own_time() {
+    let app = TestApp::spawn().await;
+    let k = app.kitchen().await;
+    let consumer = app.consumer().await;
+    let (id, _) = app.placed(&k, &consumer, "contactless").await;
+    let check = |at: String| {
+        app.post(&format!("/api/v1/orders/{id}/safety-checks"))
+            .bearer(&k.owner.access)
+            .json(json!({"role": "packer", "temperature_c": 36.5, "ok": true, "checked_at": at}))
+            .send()
+    };
+    let now = chrono::Utc::now();
+    for (what, at) in [
+        ("the epoch", "1970-01-01T00:00:00Z".to_owned()),
+        (
+            "13 hours before the order",
+            (now - chrono::Duration::hours(13)).to_rfc3339(),
+        ),
+        ("tomorrow", (now + chrono::Duration::days(1)).to_rfc3339()),
+    ] {
+        let res = check(at).await;
+        res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(res.fields(), ["checked_at"], "{what}");
+    }
+    assert_eq!(app.count("safety_checks"), 0);
+    // The morning's check, 11 hours before the order, is accepted.
+    let res = check((now - chrono::Duration::hours(11)).to_rfc3339()).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    assert_eq!(app.count("safety_checks"), 1);
+}
