@@ -418,6 +418,7 @@ diesel::table! {
         note -> Nullable<Text>,
         status -> Text,
         created_at -> Timestamptz,
+        decision_id -> Nullable<Uuid>,
     }
 }
 
@@ -613,6 +614,7 @@ diesel::joinable!(token_generations -> users (user_id));
 diesel::joinable!(refunds -> orders (order_id));
 diesel::joinable!(review_helpful_votes -> reviews (review_id));
 diesel::joinable!(review_replies -> reviews (review_id));
+diesel::joinable!(review_reports -> moderation_decisions (decision_id));
 diesel::joinable!(review_reports -> reviews (review_id));
 diesel::joinable!(review_revisions -> reviews (review_id));
 diesel::joinable!(reviews -> merchants (merchant_id));

@@ -92,7 +92,6 @@ pub async fn decide(
         };
         let saved = reviews::set_status(conn, review_id, current.version, to, hidden_reason)?
             .ok_or_else(|| AppError::Conflict(codes::STALE_VERSION, "The review changed meanwhile.".into()))?;
-        reviews::close_reports(conn, review_id, reports)?;
         let decision_id = Uuid::now_v7();
         diesel::insert_into(moderation_decisions::table)
             .values((
@@ -105,6 +104,7 @@ pub async fn decide(
                 moderation_decisions::after_status.eq(to),
             ))
             .execute(conn)?;
+        reviews::close_reports(conn, review_id, reports, decision_id)?;
         audit::record(conn, Entry {
             actor_id: Some(id.user_id),
             actor_role: ActorRole::Operator,
@@ -255,6 +255,9 @@ pub async fn decide_appeal(
         if req.outcome == AppealOutcome::Overturn {
             let hidden_reason = review.hidden_reason.as_deref().filter(|_| before == "hidden");
             reviews::set_status(conn, review_id, review.version, &before, hidden_reason)?;
+            // Every consequence of the decision goes with it: the reports it closed too, and
+            // with them the report points in the merchant's credit (recomputed by job).
+            reviews::reverse_reports(conn, decision_id)?;
             refresh_merchant(conn, review.merchant_id)?;
         }
         diesel::update(appeals::table.find(appeal_id))

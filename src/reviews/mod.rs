@@ -10,7 +10,9 @@ pub mod routes;
 pub mod rules;
 pub mod views;
 
-pub use models::{close_reports, find, find_for_update, open_reports, set_status, Review};
+pub use models::{
+    close_reports, find, find_for_update, open_reports, reverse_reports, set_status, Review,
+};
 pub use privacy::{export_for, reports_for, ExportedReport, ExportedReview};
 
 use crate::http::Endpoint;

@@ -231,13 +231,28 @@ pub fn close_reports(
     conn: &mut PgConnection,
     review_id: Uuid,
     outcome: &str,
+    decision_id: Uuid,
 ) -> QueryResult<usize> {
     diesel::update(
         review_reports::table
             .filter(review_reports::review_id.eq(review_id))
             .filter(review_reports::status.eq("open")),
     )
-    .set(review_reports::status.eq(outcome))
+    .set((
+        review_reports::status.eq(outcome),
+        review_reports::decision_id.eq(decision_id),
+    ))
+    .execute(conn)
+}
+
+/// Undoes what decision `decision_id` did to the reports it closed (its appeal overturned it):
+/// upheld becomes dismissed, dismissed becomes upheld.
+pub fn reverse_reports(conn: &mut PgConnection, decision_id: Uuid) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE review_reports SET status = CASE status WHEN 'upheld' THEN 'dismissed' \
+         WHEN 'dismissed' THEN 'upheld' ELSE status END WHERE decision_id = $1",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(decision_id)
     .execute(conn)
 }
 

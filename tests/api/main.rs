@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod appeals;
 mod auth;
 mod booking;
 mod catalog;

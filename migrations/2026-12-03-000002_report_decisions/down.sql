@@ -1,0 +1,1 @@
+ALTER TABLE review_reports DROP COLUMN decision_id;
