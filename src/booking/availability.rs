@@ -21,6 +21,7 @@ use crate::merchants::{self, Merchant};
 use crate::state::AppState;
 
 use super::models::{self, Settings};
+use super::rules;
 use super::slots::{
     self, Availability, Exception, SeatSlot, Span, Visit, VisitSlot, Window, WorkerTime,
 };
@@ -90,7 +91,11 @@ impl Bookable {
         Window {
             from,
             to,
-            earliest: now + Duration::minutes(i64::from(self.settings.min_notice_minutes)),
+            earliest: rules::earliest_start(
+                now,
+                self.settings.min_notice_minutes,
+                self.settings.auto_accept,
+            ),
             latest: now + Duration::days(i64::from(self.settings.horizon_days)),
         }
     }

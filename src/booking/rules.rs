@@ -107,12 +107,36 @@ pub fn transition(
     }
 }
 
+/// How long before its start a pending booking must have been answered.
+pub const ANSWER_LEAD_HOURS: i64 = 2;
+
+/// The least time a merchant that confirms by hand gets to answer a new booking.
+pub const ANSWER_WINDOW_MINUTES: i64 = 30;
+
 /// When the merchant must have answered a pending booking: 24 hours after it was made, but no
 /// later than 2 hours before it starts.
 pub fn respond_by(created: DateTime<Utc>, start: DateTime<Utc>) -> DateTime<Utc> {
     (created + Duration::hours(24))
-        .min(start - Duration::hours(2))
+        .min(start - Duration::hours(ANSWER_LEAD_HOURS))
         .max(created)
+}
+
+/// The earliest start that may be booked at `now`: the merchant's notice, and for a merchant that
+/// confirms by hand also a fair window to answer before the answer deadline (`respond_by` at
+/// least `ANSWER_WINDOW_MINUTES` away), so no booking expires before the merchant could answer.
+pub fn earliest_start(
+    now: DateTime<Utc>,
+    min_notice_minutes: i32,
+    auto_accept: bool,
+) -> DateTime<Utc> {
+    let notice = now + Duration::minutes(i64::from(min_notice_minutes));
+    if auto_accept {
+        notice
+    } else {
+        notice.max(
+            now + Duration::hours(ANSWER_LEAD_HOURS) + Duration::minutes(ANSWER_WINDOW_MINUTES),
+        )
+    }
 }
 
 /// A merchant's cancellation policy.

@@ -35,7 +35,8 @@ pub fn inputs(conn: &mut PgConnection, merchant_id: Uuid) -> QueryResult<Inputs>
            (SELECT COALESCE(avg(rating), 0)::float8 FROM reviews WHERE merchant_id = m.id AND status = 'published') AS rating_average,
            (SELECT count(*) FROM bookings WHERE merchant_id = m.id AND status = 'completed')
              + (SELECT count(*) FROM orders WHERE merchant_id = m.id AND status = 'completed') AS fulfilled,
-           (SELECT count(*) FROM bookings WHERE merchant_id = m.id AND (status IN ('declined', 'expired')
+           (SELECT count(*) FROM bookings WHERE merchant_id = m.id AND (status = 'declined'
+               OR (status = 'expired' AND respond_by >= created_at + interval '30 minutes')
                OR (status = 'cancelled' AND cancelled_by = 'merchant') OR (status = 'no_show' AND no_show_party = 'merchant')))
              + (SELECT count(*) FROM orders o WHERE o.merchant_id = m.id AND (o.status = 'rejected'
                OR (o.status = 'cancelled' AND EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id

@@ -15,7 +15,8 @@ async fn a_booking_is_confirmed_checked_in_and_completed_with_its_history_and_em
     let app = TestApp::spawn().await;
     let shop = app.shop(1, false).await;
     let consumer = app.consumer().await;
-    let start = slot(0);
+    // The soonest a merchant that confirms by hand can be booked: time to answer first.
+    let start = slot(3);
     let res = app.book(&consumer, json!({"service_id": shop.service, "starts_at": start, "address": address(), "for_relative": true})).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     assert_eq!(res.body["status"], "pending_confirmation");
@@ -34,6 +35,14 @@ async fn a_booking_is_confirmed_checked_in_and_completed_with_its_history_and_em
     let res = app.act(&shop.owner, &id, "confirm", json!({})).await;
     assert_eq!(res.body["status"], "confirmed", "{}", res.text);
     assert_eq!(res.body["price_cents"], 10_000);
+    // Three hours pass: the visit is about to start.
+    let shift = format!(
+        "UPDATE bookings SET starts_at = starts_at - interval '3 hours', \
+         ends_at = ends_at - interval '3 hours', \
+         blocked = tstzrange(lower(blocked) - interval '3 hours', upper(blocked) - interval '3 hours') \
+         WHERE id = '{id}'"
+    );
+    diesel::connection::SimpleConnection::batch_execute(&mut app.conn(), &shift).unwrap();
     let res = app.act(&shop.owner, &id, "check-in", json!({})).await;
     assert_eq!(res.body["status"], "in_service", "{}", res.text);
     let res = app.act(&shop.owner, &id, "complete", json!({})).await;
@@ -149,7 +158,7 @@ async fn strangers_and_other_merchants_get_404_on_every_booking_route() {
     let app = TestApp::spawn().await;
     let shop = app.shop(1, false).await;
     let consumer = app.consumer().await;
-    let id = app.booking(&shop, &consumer, slot(1)).await;
+    let id = app.booking(&shop, &consumer, slot(3)).await;
     let stranger = app.consumer().await;
     let (_other, other_owner) = app.merchant().await;
     for user in [&stranger, &other_owner] {
@@ -599,7 +608,7 @@ async fn concurrent_confirmations_onto_each_others_worker_cannot_both_succeed() 
     let app = TestApp::spawn_with(busy_app()).await;
     let shop = app.shop(2, false).await;
     let consumer = app.consumer().await;
-    let start = slot(1);
+    let start = slot(3);
     let body = |w: &str| json!({"service_id": shop.service, "starts_at": start, "address": address(), "worker_id": w});
     let a = app.book(&consumer, body(&shop.workers[0])).await.body["id"]
         .as_str()
@@ -731,4 +740,98 @@ async fn a_deactivated_worker_loses_sight_of_their_assignments() {
         .as_array()
         .unwrap()
         .is_empty());
+}
+
+#[actix_web::test]
+async fn a_merchant_that_confirms_by_hand_always_gets_a_fair_window_to_answer() {
+    let app = TestApp::spawn().await;
+    // No minimum notice, no auto-accept: the tester's settings.
+    let shop = app.shop(1, false).await;
+    let now = chrono::Utc::now();
+    let url = format!(
+        "/api/v1/services/{}/slots?from={}&to={}",
+        shop.service,
+        now.to_rfc3339(),
+        (now + Duration::hours(6)).to_rfc3339()
+    )
+    .replace('+', "%2B");
+    let res = app.get(&url).send().await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let earliest = now + Duration::minutes(150);
+    for s in res.body["slots"].as_array().unwrap() {
+        let start: chrono::DateTime<chrono::Utc> = s["start"].as_str().unwrap().parse().unwrap();
+        assert!(start >= earliest, "{start} leaves no time to answer");
+    }
+    assert!(!res.body["slots"].as_array().unwrap().is_empty());
+    // Booking a start under 2.5 hours away anyway is not a slot.
+    let res = app
+        .book(
+            &app.consumer().await,
+            json!({"service_id": shop.service, "starts_at": slot(1), "address": address()}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert_eq!(app.count("bookings"), 0);
+    // The soonest bookable start answers with at least half an hour to respond.
+    let res = app
+        .book(
+            &app.consumer().await,
+            json!({"service_id": shop.service, "starts_at": slot(3), "address": address()}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let respond_by: chrono::DateTime<chrono::Utc> =
+        res.body["respond_by"].as_str().unwrap().parse().unwrap();
+    assert!(respond_by >= chrono::Utc::now() + Duration::minutes(29));
+
+    // A merchant that accepts at once is bookable at short notice.
+    let quick = app.shop(1, true).await;
+    let res = app
+        .book(
+            &app.consumer().await,
+            json!({"service_id": quick.service, "starts_at": slot(1), "address": address()}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    assert_eq!(res.body["status"], "confirmed");
+}
+
+#[actix_web::test]
+async fn an_expiry_without_a_fair_window_does_not_count_against_credit() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop(1, false).await;
+    let id = app.booking(&shop, &app.consumer().await, slot(3)).await;
+    let merchant: uuid::Uuid = shop.merchant.parse().unwrap();
+    let reliability = |respond_after: &'static str| {
+        let id = id.clone();
+        let app = &app;
+        let owner = &shop.owner;
+        let url = format!("/api/v1/merchants/{merchant}/credit");
+        async move {
+            app.db(move |conn| {
+                diesel::connection::SimpleConnection::batch_execute(
+                    conn,
+                    &format!(
+                        "UPDATE bookings SET status = 'expired', \
+                         respond_by = created_at + interval '{respond_after}' WHERE id = '{id}'"
+                    ),
+                )?;
+                lifemarket::jobs::merchant_changed(conn, merchant)
+            })
+            .await
+            .unwrap();
+            app.run_jobs().await;
+            let res = app.get(&url).bearer(&owner.access).send().await;
+            res.body["breakdown"]["reliability_points"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    // Expired with no time to answer (what short-notice slots used to do): not held against it.
+    let unfair = reliability("0 minutes").await;
+    let fair = reliability("2 hours").await;
+    assert!(
+        fair < unfair,
+        "a fair expiry lowers reliability: {fair} vs {unfair}"
+    );
 }
