@@ -167,7 +167,7 @@ const MERCHANTS: [DemoMerchant; 4] = [
         district: "沙坪坝区",
         address: "重庆市沙坪坝区三峡广场8号",
         point: (29.5580, 106.4560),
-        credit_code: "91350100M000100Y43",
+        credit_code: "91500103MA5U7Q8L29",
         workers: &[("赵师傅", &["repair"]), ("孙师傅", &["repair", "courier"])],
         services: &[
             (
@@ -270,7 +270,14 @@ fn seed_merchant(
         }))
         .map_err(AppError::internal)?,
         time_zone: Some("Asia/Shanghai".into()),
-        documents: Vec::new(),
+        // The licence (and for catering the food permit) an operator checks before approving.
+        documents: std::iter::once("business_licence")
+            .chain((demo.category == "catering").then_some("food_permit"))
+            .map(|kind| merchants::fields::DocumentRef {
+                kind: kind.into(),
+                reference: format!("uploads/demo/{}-{kind}.jpg", demo.credit_code),
+            })
+            .collect(),
     };
     let known = merchants::all_categories(conn)?;
     let application = request

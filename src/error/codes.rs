@@ -42,6 +42,8 @@ pub const ACTIVE_ORDERS: &str = "active_orders";
 pub const OWNS_MERCHANT: &str = "owns_merchant";
 /// 409: changing verified application fields outside a draft or a rejection.
 pub const APPLICATION_LOCKED: &str = "application_locked";
+/// 409: a unified social credit code another legal entity already holds.
+pub const CREDIT_CODE_TAKEN: &str = "credit_code_taken";
 /// 409: no free qualified worker at that time.
 pub const SLOT_TAKEN: &str = "slot_taken";
 /// 409: not enough seats left for the party.
@@ -116,6 +118,7 @@ pub const ALL: &[&str] = &[
     ACTIVE_ORDERS,
     OWNS_MERCHANT,
     APPLICATION_LOCKED,
+    CREDIT_CODE_TAKEN,
     SLOT_TAKEN,
     SLOT_FULL,
     TOO_EARLY,

@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 use crate::accounts;
 use crate::audit::{self, ActorRole, Entry};
-use crate::error::{AppError, AppResult};
+use crate::error::{codes, AppError, AppResult, FieldError};
 use crate::http::Endpoint;
 use crate::jobs::outbox;
 
@@ -85,6 +85,9 @@ pub fn change_status(
 ) -> AppResult<Merchant> {
     let from = MerchantStatus::parse(&current.status)
         .ok_or_else(|| AppError::internal("unknown merchant status"))?;
+    if matches!(action, MerchantAction::Submit | MerchantAction::Approve) {
+        check_complete(conn, current)?;
+    }
     let to =
         rules::transition(from, action, actor).map_err(|e| routes::refused(e, action, from))?;
     let updated = models::set_status(conn, current.id, from.as_str(), to.as_str(), reason)?
@@ -115,4 +118,43 @@ pub fn change_status(
         outbox::enqueue(conn, &emails::status_changed(&owner, &updated, to))?;
     }
     Ok(updated)
+}
+
+/// What an application needs before it is submitted or approved: its business licence (and the
+/// food permit for catering) among its documents, and a credit code no other legal entity holds.
+/// Two applications of different legal names submitting one code at once queue on an advisory
+/// lock of the code, so only the first gets through.
+fn check_complete(conn: &mut PgConnection, m: &Merchant) -> AppResult<()> {
+    let docs: Vec<fields::DocumentRef> =
+        serde_json::from_value(m.documents.clone()).unwrap_or_default();
+    let has = |kind: &str| docs.iter().any(|d| d.kind == kind);
+    let needs_permit = {
+        let mine = models::categories(conn, m.id)?;
+        models::all_categories(conn)?
+            .iter()
+            .any(|c| c.requires_food_permit && mine.contains(&c.code))
+    };
+    let mut missing = Vec::new();
+    if !has("business_licence") {
+        missing.push(FieldError::new(
+            "documents",
+            "needs a business_licence document (营业执照) before the application is reviewed",
+        ));
+    }
+    if needs_permit && !has("food_permit") {
+        missing.push(FieldError::new(
+            "documents",
+            "needs a food_permit document (食品经营许可证) for catering",
+        ));
+    }
+    if !missing.is_empty() {
+        return Err(missing.into());
+    }
+    if models::credit_code_held_elsewhere(conn, m)? {
+        return Err(AppError::Conflict(
+            codes::CREDIT_CODE_TAKEN,
+            "Another legal entity already holds this unified social credit code.".into(),
+        ));
+    }
+    Ok(())
 }

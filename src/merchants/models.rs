@@ -513,3 +513,19 @@ pub fn is_insider(conn: &mut PgConnection, merchant_id: Uuid, user_id: Uuid) -> 
         .select(workers::id);
     diesel::select(diesel::dsl::exists(member).or(diesel::dsl::exists(worker))).get_result(conn)
 }
+
+/// Whether an application of another legal name holds `m`'s credit code (submitted, approved or
+/// suspended). Takes a transaction-scoped advisory lock on the code first.
+pub fn credit_code_held_elsewhere(conn: &mut PgConnection, m: &Merchant) -> QueryResult<bool> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('credit_code:' || $1, 0))")
+        .bind::<diesel::sql_types::Text, _>(&m.credit_code)
+        .execute(conn)?;
+    diesel::select(diesel::dsl::exists(
+        merchants::table
+            .filter(merchants::credit_code.eq(&m.credit_code))
+            .filter(merchants::id.ne(m.id))
+            .filter(merchants::legal_name.ne(&m.legal_name))
+            .filter(merchants::status.eq_any(["submitted", "approved", "suspended"])),
+    ))
+    .get_result(conn)
+}

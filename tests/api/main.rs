@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod appeals;
+mod applications;
 mod auth;
 mod booking;
 mod catalog;

@@ -31,7 +31,12 @@ pub fn application(categories: &[&str]) -> Value {
         "service_radius_m": 5000,
         "opening_hours": {"mon": [["09:00", "21:00"]], "sat": [["10:00", "18:00"]]},
         "time_zone": "Asia/Shanghai",
-        "documents": [{"kind": "business_licence", "ref": "uploads/licence.jpg"}]
+        "documents": if categories.contains(&"catering") {
+            json!([{"kind": "business_licence", "ref": "uploads/licence.jpg"},
+                   {"kind": "food_permit", "ref": "uploads/permit.jpg"}])
+        } else {
+            json!([{"kind": "business_licence", "ref": "uploads/licence.jpg"}])
+        }
     })
 }
 
