@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::auth::Identity;
 use crate::catalog::rules::Fulfilment;
 use crate::catalog::{self, Service};
 use crate::db;
@@ -198,7 +199,9 @@ pub struct SlotQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SlotWorker {
     pub id: Uuid,
-    pub name: String,
+    /// The worker's name, for the merchant's own members only: the public list names no one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// A bookable start time.
@@ -225,8 +228,10 @@ pub struct SlotsResponse {
 /// Bookable start times of a service, computed in the merchant's time zone.
 #[utoipa::path(get, path = "/api/v1/services/{id}/slots", tag = "booking",
     params(("id" = Uuid, Path), SlotQuery),
+    security((), ("bearer" = [])),
     responses((status = 200, body = SlotsResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn list_slots(
+    id: Option<Identity>,
     state: web::Data<AppState>,
     path: web::Path<Uuid>,
     query: Query<SlotQuery>,
@@ -243,6 +248,12 @@ pub async fn list_slots(
     }
     let response = db::run(&state.pool, move |conn| {
         let bookable = Bookable::load(conn, service_id)?;
+        let member = match id {
+            Some(id) => {
+                merchants::access::role_of(conn, bookable.merchant.id, id.user_id)?.is_some()
+            }
+            None => false,
+        };
         let window = bookable.window(from, to, now);
         let slots = match bookable.fulfilment {
             Fulfilment::InStore => bookable
@@ -274,7 +285,7 @@ pub async fn list_slots(
                                 .iter()
                                 .map(|id| SlotWorker {
                                     id: *id,
-                                    name: names.get(id).cloned().unwrap_or_default(),
+                                    name: names.get(id).cloned().filter(|_| member),
                                 })
                                 .collect(),
                         ),

@@ -55,7 +55,11 @@ async fn an_application_without_its_licence_documents_is_not_submitted() {
     .await;
     let res = submit().await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    assert_eq!(app.count("audit_log"), 1, "the submission is the one audited change");
+    assert_eq!(
+        app.count("audit_log"),
+        1,
+        "the submission is the one audited change"
+    );
 }
 
 #[actix_web::test]

@@ -835,3 +835,35 @@ async fn an_expiry_without_a_fair_window_does_not_count_against_credit() {
         "a fair expiry lowers reliability: {fair} vs {unfair}"
     );
 }
+
+#[actix_web::test]
+async fn public_slots_name_no_worker_and_members_see_their_names() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop(1, true).await;
+    let from = slot(1);
+    let url = format!(
+        "/api/v1/services/{}/slots?from={}&to={}",
+        shop.service,
+        from.to_rfc3339(),
+        (from + Duration::hours(2)).to_rfc3339()
+    )
+    .replace('+', "%2B");
+    let stranger = app.consumer().await;
+    for res in [
+        app.get(&url).send().await,
+        app.get(&url).bearer(&stranger.access).send().await,
+    ] {
+        let worker = &res.body["slots"][0]["workers"][0];
+        assert_eq!(worker["id"], shop.workers[0].as_str(), "{}", res.text);
+        assert!(
+            worker.get("name").is_none(),
+            "a worker's name is not public: {worker}"
+        );
+    }
+    let res = app.get(&url).bearer(&shop.owner.access).send().await;
+    assert!(
+        res.body["slots"][0]["workers"][0]["name"].is_string(),
+        "{}",
+        res.text
+    );
+}
