@@ -22,7 +22,7 @@ use super::availability::Bookable;
 use super::create::{free_workers, is_overlap, take_seats};
 use super::models::{self, Booking};
 use super::rules::{self, Actor, BookingAction, BookingStatus, CancelPolicy};
-use super::views::BookingResponse;
+use super::views::{self, BookingResponse};
 use crate::fields::Text;
 
 /// How the caller relates to a booking; 404 when not at all.
@@ -233,7 +233,7 @@ async fn act(
                 |_| Ok(()),
             )?,
         };
-        Ok(BookingResponse::new(saved, actor))
+        Ok(views::show(conn, saved, actor)?)
     })
     .await?;
     Ok(web::Json(booking))

@@ -24,7 +24,7 @@ use super::availability::{worker_times, Bookable};
 use super::models::{self, Booking};
 use super::rules::{self, Actor, BookingStatus};
 use super::slots::visit_slots;
-use super::views::{BookingResponse, VisitAddress};
+use super::views::{self, BookingResponse, VisitAddress};
 use crate::fields::Text;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -326,7 +326,7 @@ pub async fn create_booking(
             let booking = create(conn, id.user_id, request)?;
             Ok((
                 StatusCode::CREATED,
-                BookingResponse::new(booking, Actor::Consumer),
+                views::show(conn, booking, Actor::Consumer)?,
             ))
         })
     })

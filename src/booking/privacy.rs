@@ -8,18 +8,16 @@ use crate::schema::bookings;
 
 use super::models::Booking;
 use super::rules::{Actor, BookingStatus};
-use super::views::BookingResponse;
+use super::views::{self, BookingResponse};
 
 /// The bookings the person made, oldest first, as they see them.
 pub fn export_for(conn: &mut PgConnection, user: Uuid) -> QueryResult<Vec<BookingResponse>> {
-    Ok(bookings::table
+    let made = bookings::table
         .filter(bookings::consumer_id.eq(user))
         .select(Booking::as_select())
         .order(bookings::created_at)
-        .load(conn)?
-        .into_iter()
-        .map(|b| BookingResponse::new(b, Actor::Consumer))
-        .collect())
+        .load(conn)?;
+    views::shown(conn, made, Actor::Consumer)
 }
 
 /// 409 `active_bookings` while one of them still holds a worker's time.

@@ -19,7 +19,7 @@ use crate::state::AppState;
 use super::actions::relations;
 use super::models::{self, ListFilter};
 use super::rules::{Actor, BookingStatus};
-use super::views::BookingResponse;
+use super::views::{self, BookingResponse};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -47,14 +47,13 @@ pub async fn my_bookings(
         newest_first: true,
         ..Default::default()
     };
-    let rows = db::run(&state.pool, move |conn| {
-        Ok(models::list(conn, &filter, after, limit + 1)?)
+    let page = db::run(&state.pool, move |conn| {
+        let rows = models::list(conn, &filter, after, limit + 1)?;
+        Ok(Page::from_rows(rows, limit, |b| (b.starts_at, b.id))
+            .try_map_all(|items| views::shown(conn, items, Actor::Consumer))?)
     })
     .await?;
-    let page = Page::from_rows(rows, limit, |b| (b.starts_at, b.id));
-    Ok(web::Json(
-        page.map(|b| BookingResponse::new(b, Actor::Consumer)),
-    ))
+    Ok(web::Json(page))
 }
 
 /// A booking with its history, for its consumer, the merchant's members, the assigned worker
@@ -80,7 +79,7 @@ pub async fn get_booking(
         let viewer = relations(conn, &id, &booking)?[0];
         let events = history::list(conn, history::Of::Booking, booking_id)?;
         Ok(BookingDetail {
-            booking: BookingResponse::new(booking, viewer),
+            booking: views::show(conn, booking, viewer)?,
             events,
         })
     })
@@ -113,7 +112,7 @@ pub async fn merchant_bookings(
     let merchant_id = path.into_inner();
     let q = query.into_inner();
     let (limit, after) = pagination::parse(q.limit, q.cursor)?;
-    let rows = db::run(&state.pool, move |conn| {
+    let page = db::run(&state.pool, move |conn| {
         access::require(conn, merchant_id, id.user_id, MemberRole::Staff)?;
         let (from, to) = match q.date {
             Some(date) => {
@@ -139,13 +138,12 @@ pub async fn merchant_bookings(
             to,
             ..Default::default()
         };
-        Ok(models::list(conn, &filter, after, limit + 1)?)
+        let rows = models::list(conn, &filter, after, limit + 1)?;
+        Ok(Page::from_rows(rows, limit, |b| (b.starts_at, b.id))
+            .try_map_all(|items| views::shown(conn, items, Actor::Merchant))?)
     })
     .await?;
-    let page = Page::from_rows(rows, limit, |b| (b.starts_at, b.id));
-    Ok(web::Json(
-        page.map(|b| BookingResponse::new(b, Actor::Merchant)),
-    ))
+    Ok(web::Json(page))
 }
 
 /// The bookings assigned to the caller as a worker, soonest first.
@@ -159,16 +157,15 @@ pub async fn my_assignments(
 ) -> AppResult<web::Json<Page<BookingResponse>>> {
     let q = query.into_inner();
     let (limit, after) = pagination::parse(q.limit, q.cursor)?;
-    let rows = db::run(&state.pool, move |conn| {
+    let page = db::run(&state.pool, move |conn| {
         let filter = ListFilter {
             worker_ids: Some(merchants::worker_ids_of_user(conn, id.user_id)?),
             ..Default::default()
         };
-        Ok(models::list(conn, &filter, after, limit + 1)?)
+        let rows = models::list(conn, &filter, after, limit + 1)?;
+        Ok(Page::from_rows(rows, limit, |b| (b.starts_at, b.id))
+            .try_map_all(|items| views::shown(conn, items, Actor::Worker))?)
     })
     .await?;
-    let page = Page::from_rows(rows, limit, |b| (b.starts_at, b.id));
-    Ok(web::Json(
-        page.map(|b| BookingResponse::new(b, Actor::Worker)),
-    ))
+    Ok(web::Json(page))
 }

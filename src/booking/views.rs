@@ -2,11 +2,13 @@
 //! to the merchant and the assigned worker only while the booking is active; masked otherwise.
 
 use chrono::{DateTime, Utc};
+use diesel::{PgConnection, QueryResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::fields::{mask_address, mask_name, mask_phone};
+use crate::merchants;
 
 use super::models::Booking;
 use super::rules::{Actor, BookingStatus};
@@ -54,6 +56,9 @@ pub struct BookingResponse {
     pub price_cents: i64,
     pub currency: String,
     pub worker_id: Option<Uuid>,
+    /// The assigned worker's display name: for the consumer while the booking is active, and
+    /// for the merchant's side always.
+    pub worker_name: Option<String>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub party_size: i32,
@@ -71,9 +76,48 @@ pub struct BookingResponse {
     pub created_at: DateTime<Utc>,
 }
 
+/// Bookings as `viewer` sees them, each with its worker's name where the viewer may see it (one
+/// query for all of them).
+pub fn shown(
+    conn: &mut PgConnection,
+    bookings: Vec<Booking>,
+    viewer: Actor,
+) -> QueryResult<Vec<BookingResponse>> {
+    let named: Vec<Uuid> = bookings
+        .iter()
+        .filter(|b| sees_worker(viewer, b.status))
+        .filter_map(|b| b.worker_id)
+        .collect();
+    let names = merchants::worker_names(conn, &named)?;
+    Ok(bookings
+        .into_iter()
+        .map(|b| {
+            let name = b.worker_id.and_then(|w| names.get(&w).cloned());
+            let mut shown = BookingResponse::new(b, viewer);
+            shown.worker_name = name.filter(|_| sees_worker(viewer, shown.status));
+            shown
+        })
+        .collect())
+}
+
+/// One booking as `viewer` sees it (see [`shown`]).
+pub fn show(conn: &mut PgConnection, b: Booking, viewer: Actor) -> QueryResult<BookingResponse> {
+    Ok(shown(conn, vec![b], viewer)?.remove(0))
+}
+
+/// The consumer learns who comes while the visit is ahead; the merchant's side always knows.
+fn sees_worker(viewer: Actor, status: BookingStatus) -> bool {
+    match viewer {
+        Actor::Consumer => status.is_active(),
+        Actor::Merchant | Actor::Worker | Actor::Operator => true,
+        Actor::System => false,
+    }
+}
+
 impl BookingResponse {
-    /// `viewer` is how the caller relates to the booking.
-    pub fn new(b: Booking, viewer: Actor) -> Self {
+    /// `viewer` is how the caller relates to the booking. The worker's name is filled in by
+    /// [`shown`].
+    fn new(b: Booking, viewer: Actor) -> Self {
         let status = b.status;
         let reveal = match viewer {
             Actor::Consumer => true,
@@ -117,6 +161,7 @@ impl BookingResponse {
             price_cents: b.price_cents,
             currency: b.currency,
             worker_id: b.worker_id,
+            worker_name: None,
             starts_at: b.starts_at,
             ends_at: b.ends_at,
             party_size: b.party_size,

@@ -18,8 +18,8 @@ pub mod views;
 pub use access::MemberRole;
 pub use models::{
     all_categories, categories, categories_of, find, find_worker, is_courier, is_insider,
-    lock_calendars, qualified_workers, refresh_rating, set_credit, worker_ids_of_user, Category,
-    Merchant, Worker,
+    lock_calendars, qualified_workers, refresh_rating, set_credit, worker_ids_of_user,
+    worker_names, Category, Merchant, Worker,
 };
 pub use privacy::{check_erasable, erase_for, export_for};
 pub use rules::MerchantStatus;

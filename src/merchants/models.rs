@@ -390,6 +390,22 @@ pub fn find_worker(
         .first(conn)
 }
 
+/// The names of these workers, by id (unknown ids are left out).
+pub fn worker_names(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> QueryResult<std::collections::HashMap<Uuid, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(workers::table
+        .filter(workers::id.eq_any(ids))
+        .select((workers::id, workers::name))
+        .load::<(Uuid, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 pub fn update_worker(
     conn: &mut PgConnection,
     merchant_id: Uuid,

@@ -21,6 +21,10 @@ async fn a_booking_is_confirmed_checked_in_and_completed_with_its_history_and_em
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     assert_eq!(res.body["status"], "pending_confirmation");
     assert_eq!(res.body["worker_id"], shop.workers[0].as_str());
+    assert_eq!(
+        res.body["worker_name"], "阿姨0",
+        "the consumer learns who is coming"
+    );
     assert_eq!(res.body["price_cents"], 10_000);
     assert!(res.body["respond_by"].is_string());
     let id = res.body["id"].as_str().unwrap().to_owned();
@@ -35,6 +39,16 @@ async fn a_booking_is_confirmed_checked_in_and_completed_with_its_history_and_em
     let res = app.act(&shop.owner, &id, "confirm", json!({})).await;
     assert_eq!(res.body["status"], "confirmed", "{}", res.text);
     assert_eq!(res.body["price_cents"], 10_000);
+    let mine = app
+        .get("/api/v1/bookings")
+        .bearer(&consumer.access)
+        .send()
+        .await;
+    assert_eq!(
+        mine.body["items"][0]["worker_name"], "阿姨0",
+        "{}",
+        mine.text
+    );
     // Three hours pass: the visit is about to start.
     let shift = format!(
         "UPDATE bookings SET starts_at = starts_at - interval '3 hours', \
@@ -63,6 +77,21 @@ async fn a_booking_is_confirmed_checked_in_and_completed_with_its_history_and_em
     assert_eq!(
         detail.body["address"]["contact_phone"], "13812345678",
         "the consumer sees it whole"
+    );
+    assert!(
+        detail.body["worker_name"].is_null(),
+        "once the visit is over the worker's name is no longer shown: {}",
+        detail.text
+    );
+    let merchant_view = app
+        .get(&format!("/api/v1/merchants/{}/bookings", shop.merchant))
+        .bearer(&shop.owner.access)
+        .send()
+        .await;
+    assert_eq!(
+        merchant_view.body["items"][0]["worker_name"], "阿姨0",
+        "{}",
+        merchant_view.text
     );
 
     app.run_jobs().await;
