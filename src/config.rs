@@ -123,6 +123,20 @@ pub enum ConfigError {
     UnsafeProduction(&'static str),
 }
 
+/// The URL this server answers on when `PUBLIC_URL` is not set: `BIND_ADDR`'s port, with a
+/// wildcard host (`0.0.0.0`, `[::]`) read as this machine.
+fn public_url_for(bind_addr: &str) -> String {
+    let (host, port) = bind_addr.rsplit_once(':').unwrap_or((bind_addr, "80"));
+    let host = match host {
+        "" | "0.0.0.0" | "[::]" | "::" => "127.0.0.1",
+        host => host,
+    };
+    match port {
+        "80" => format!("http://{host}"),
+        port => format!("http://{host}:{port}"),
+    }
+}
+
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -177,6 +191,7 @@ impl Config {
             })
             .transpose()?
             .unwrap_or_default();
+        let bind_addr = var("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
         let config = Config {
             env,
             database_url: Secret::new(
@@ -188,7 +203,7 @@ impl Config {
                 "DB_STATEMENT_TIMEOUT_MS",
                 5000,
             )?),
-            bind_addr: var("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            bind_addr: bind_addr.clone(),
             jwt_secret: Secret::new(jwt_secret),
             jwt_issuer: var("JWT_ISSUER").unwrap_or_else(|| "lifemarket".into()),
             jwt_audience: var("JWT_AUDIENCE").unwrap_or_else(|| "lifemarket-api".into()),
@@ -200,7 +215,9 @@ impl Config {
             mail,
             mail_from: var("MAIL_FROM")
                 .unwrap_or_else(|| "lifemarket <no-reply@lifemarket.local>".into()),
-            public_url: var("PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080".into()),
+            public_url: var("PUBLIC_URL")
+                .map(|url| url.trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| public_url_for(&bind_addr)),
             login_limit_per_account: Limit {
                 max: parse_var("LOGIN_LIMIT_PER_ACCOUNT", 10)?,
                 window: Duration::from_secs(15 * 60),
@@ -278,6 +295,15 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_public_url_follows_the_bind_address() {
+        use super::public_url_for;
+        assert_eq!(public_url_for("127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(public_url_for("0.0.0.0:9000"), "http://127.0.0.1:9000");
+        assert_eq!(public_url_for("[::]:8081"), "http://127.0.0.1:8081");
+        assert_eq!(public_url_for("localhost:80"), "http://localhost");
+    }
+
     use super::*;
 
     #[test]

@@ -3,7 +3,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::Body;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::MailConfig;
@@ -17,6 +18,23 @@ pub struct SentEmail {
     pub message_id: String,
     /// The whole RFC 5322 message as formatted by lettre.
     pub raw: String,
+}
+
+/// The body as UTF-8 text on the wire (`8bit`, RFC 2045: CRLF line ends, no line over 998
+/// bytes, no NUL), so a `.eml` file reads as written, links included. lettre's own choice
+/// stops at 76 bytes a line, which a line of Chinese or a link passes, and then picks base64.
+/// A body `8bit` cannot carry goes as lettre chooses.
+fn readable(body: &str) -> Body {
+    let crlf = body.replace("\r\n", "\n").replace('\n', "\r\n");
+    let fits = !crlf.contains('\0')
+        && crlf
+            .split("\r\n")
+            .all(|line| line.len() <= 998 && !line.contains('\r'));
+    if fits {
+        Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::EightBit)
+    } else {
+        Body::new(body.to_owned())
+    }
 }
 
 /// Where emails go.
@@ -65,7 +83,7 @@ impl Mailer {
             .subject(subject)
             .message_id(Some(message_id.to_owned()))
             .header(ContentType::TEXT_PLAIN)
-            .body(body.to_owned())
+            .body(readable(body))
             .map_err(|e| AppError::internal_in("building an email", e))
     }
 
@@ -110,5 +128,29 @@ impl Mailer {
             Mailer::Memory(sent) => sent.lock().map(|s| s.clone()).unwrap_or_default(),
             _ => Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_goes_as_written_unless_8bit_cannot_carry_it() {
+        let body = readable("您好！\nhttp://127.0.0.1:8080/verify-email?token=abcdefghijklmnopqrstuvwxyz0123456789\n");
+        assert_eq!(body.encoding(), ContentTransferEncoding::EightBit);
+        assert_eq!(
+            String::from_utf8(body.into_vec()).unwrap(),
+            "您好！\r\nhttp://127.0.0.1:8080/verify-email?token=abcdefghijklmnopqrstuvwxyz0123456789\r\n"
+        );
+        let long = "长".repeat(400);
+        assert_ne!(
+            readable(&long).encoding(),
+            ContentTransferEncoding::EightBit
+        );
+        assert_ne!(
+            readable("a\0b").encoding(),
+            ContentTransferEncoding::EightBit
+        );
     }
 }

@@ -8,6 +8,7 @@ pub mod consent;
 mod emails;
 
 pub mod models;
+pub mod pages;
 mod privacy;
 pub mod recovery;
 pub mod routes;

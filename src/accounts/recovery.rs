@@ -87,7 +87,13 @@ pub async fn verify_email(
     state: web::Data<AppState>,
     body: Json<TokenRequest>,
 ) -> AppResult<web::Json<StatusResponse>> {
-    let token = body.into_inner().token;
+    verify(&state, body.into_inner().token).await?;
+    Ok(web::Json(StatusResponse { status: "verified" }))
+}
+
+/// Spends a verification token and marks its account's email verified (the JSON route and the
+/// page of the link in the welcome email).
+pub(super) async fn verify(state: &AppState, token: String) -> AppResult<()> {
     db::tx(&state.pool, move |conn| {
         let user = consume(conn, &token, VERIFY)?.ok_or_else(token_invalid)?;
         models::update(
@@ -100,8 +106,7 @@ pub async fn verify_email(
         )?;
         Ok(())
     })
-    .await?;
-    Ok(web::Json(StatusResponse { status: "verified" }))
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -167,10 +172,19 @@ pub async fn confirm_reset(
     body: Json<ResetConfirmRequest>,
 ) -> AppResult<web::Json<StatusResponse>> {
     let req = body.into_inner();
-    let password = NewPassword::parse("new_password", req.new_password)?;
+    reset(&state, req.token, req.new_password).await?;
+    Ok(web::Json(StatusResponse {
+        status: "password_changed",
+    }))
+}
+
+/// Spends a reset token: the new password is set and every session of the account signed out
+/// (the JSON route and the page of the link in the reset email).
+pub(super) async fn reset(state: &AppState, token: String, new_password: String) -> AppResult<()> {
+    let password = NewPassword::parse("new_password", new_password)?;
     let hash = state.passwords.hash_blocking(password.expose()).await?;
     db::tx(&state.pool, move |conn| {
-        let user = consume(conn, &req.token, RESET)?.ok_or_else(token_invalid)?;
+        let user = consume(conn, &token, RESET)?.ok_or_else(token_invalid)?;
         models::update(
             conn,
             user,
@@ -182,8 +196,5 @@ pub async fn confirm_reset(
         crate::auth::revoke_all_for_user(conn, user)?;
         Ok(())
     })
-    .await?;
-    Ok(web::Json(StatusResponse {
-        status: "password_changed",
-    }))
+    .await
 }

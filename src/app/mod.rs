@@ -74,5 +74,6 @@ pub fn app(
         .service(http::Endpoint::new("/metrics").get(http::metrics::metrics_endpoint))
         .service(openapi::swagger_ui())
         .service(web::scope("/api/v1").configure(configure))
+        .configure(accounts::pages::configure)
         .default_service(web::to(http::not_found))
 }

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
@@ -428,4 +428,105 @@ async fn logs_of_a_full_flow_carry_no_personal_data_or_secrets() {
     for secret in secrets {
         assert!(!text.contains(&secret), "the log holds {secret}");
     }
+}
+
+#[actix_web::test]
+async fn the_links_in_account_emails_open_pages_that_verify_and_reset() {
+    let app = TestApp::spawn().await;
+    let user = register(&app, "link@example.cn", "13700000003", "点链接", false).await;
+    app.run_jobs().await;
+    let welcome = app
+        .sent_emails()
+        .into_iter()
+        .find(|m| m.to.contains("link@example.cn"))
+        .unwrap();
+    // The file a developer opens in var/mail/ shows the text and the link as written.
+    assert!(
+        welcome.raw.contains("Content-Transfer-Encoding: 8bit"),
+        "{}",
+        welcome.raw
+    );
+    assert!(
+        welcome.raw.contains("请点击链接验证邮箱"),
+        "{}",
+        welcome.raw
+    );
+    let link = welcome
+        .raw
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:8080/verify-email?token="))
+        .unwrap_or_else(|| panic!("no verification link in {}", welcome.raw))
+        .to_owned();
+    let path = link.trim_start_matches("http://127.0.0.1:8080");
+
+    // Opening the link changes nothing: a mail scanner may fetch it.
+    let page = app.get(path).send().await;
+    assert_eq!(page.status, StatusCode::OK);
+    let header = |name| page.headers.get(name).and_then(|v| v.to_str().ok());
+    assert_eq!(
+        header(header::CONTENT_TYPE),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(header(header::REFERRER_POLICY), Some("no-referrer"));
+    assert!(page
+        .text
+        .contains("<form method=\"post\" action=\"/verify-email\">"));
+    let me = || app.get("/api/v1/me").bearer(&user.access).send();
+    assert_eq!(me().await.body["email_verified"], false);
+    // Its button posts the token and verifies the address.
+    let token = token_in(&link);
+    let submit = |t: &str| {
+        app.post("/verify-email").body(
+            "application/x-www-form-urlencoded",
+            format!("token={t}").into_bytes(),
+        )
+    };
+    let done = submit(&token).send().await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    assert!(done.text.contains("邮箱已验证"));
+    assert_eq!(me().await.body["email_verified"], true);
+    let again = submit(&token).send().await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.text.contains("链接已失效"));
+
+    // The reset link: a form with the new password.
+    app.post("/api/v1/auth/password-reset")
+        .json(json!({"email": "link@example.cn"}))
+        .send()
+        .await;
+    let token = token_in(&mail_to(&app, "link@example.cn"));
+    let page = app
+        .get(&format!("/reset-password?token={token}"))
+        .send()
+        .await;
+    assert!(page.text.contains("name=\"new_password\""), "{}", page.text);
+    let short = app
+        .post("/reset-password")
+        .body(
+            "application/x-www-form-urlencoded",
+            format!("token={token}&new_password=short").into_bytes(),
+        )
+        .send()
+        .await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let done = app
+        .post("/reset-password")
+        .body(
+            "application/x-www-form-urlencoded",
+            format!("token={token}&new_password=a+brand+new+secret").into_bytes(),
+        )
+        .send()
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    app.login("link@example.cn", "a brand new secret").await;
+    me().await
+        .assert_problem(StatusCode::UNAUTHORIZED, "invalid_token");
+
+    // Whatever the link carries is shown as text, never as markup.
+    let page = app
+        .get("/verify-email?token=%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+        .send()
+        .await;
+    assert!(!page.text.contains("<script>"), "{}", page.text);
+    assert!(page.text.contains("&quot;&gt;&lt;script&gt;"));
 }
