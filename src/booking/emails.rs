@@ -6,6 +6,7 @@ use crate::accounts::User;
 use crate::jobs::outbox::Email;
 
 use super::models::Booking;
+use super::rules::BookingStatus;
 
 /// Tells the consumer what happened to their booking, in the merchant's local time.
 pub fn status_changed(to: &User, booking: &Booking, tz: Tz, what_zh: &str, what_en: &str) -> Email {
@@ -24,23 +25,22 @@ pub fn status_changed(to: &User, booking: &Booking, tz: Tz, what_zh: &str, what_
     }
 }
 
-/// The words for each new status.
-pub fn words(status: &str) -> (&'static str, &'static str) {
+/// The words for each new status, Chinese first.
+pub fn words(status: BookingStatus) -> (&'static str, &'static str) {
     match status {
-        "pending_confirmation" => (
+        BookingStatus::PendingConfirmation => (
             "已提交，等待商家确认",
             "is waiting for the merchant's confirmation",
         ),
-        "confirmed" => ("已确认", "is confirmed"),
-        "declined" => ("已被商家拒绝", "was declined by the merchant"),
-        "expired" => (
+        BookingStatus::Confirmed => ("已确认", "is confirmed"),
+        BookingStatus::Declined => ("已被商家拒绝", "was declined by the merchant"),
+        BookingStatus::Expired => (
             "因商家未及时确认已失效",
             "expired: the merchant did not answer in time",
         ),
-        "cancelled" => ("已取消", "was cancelled"),
-        "in_service" => ("服务已开始", "has started"),
-        "completed" => ("已完成", "is completed"),
-        "no_show" => ("记录为未到场", "was recorded as a no-show"),
-        _ => ("已更新", "was updated"),
+        BookingStatus::Cancelled => ("已取消", "was cancelled"),
+        BookingStatus::InService => ("服务已开始", "has started"),
+        BookingStatus::Completed => ("已完成", "is completed"),
+        BookingStatus::NoShow => ("记录为未到场", "was recorded as a no-show"),
     }
 }

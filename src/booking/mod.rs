@@ -90,7 +90,7 @@ pub fn record_change(
         crate::jobs::merchant_changed(conn, booking.merchant_id)?;
     }
     let consumer = accounts::find(conn, booking.consumer_id)?;
-    let (zh, en) = emails::words(booking.status.as_str());
+    let (zh, en) = emails::words(booking.status);
     let (zh, en) = if action == "reschedule" {
         ("已改期", "was rescheduled")
     } else {

@@ -44,6 +44,17 @@ pub struct DecisionResponse {
     pub version: i32,
 }
 
+/// How a review's status reads in the author's email, Chinese first.
+fn review_words(status: &str) -> (&'static str, &'static str) {
+    match status {
+        "published" => ("已公开展示", "published"),
+        "held" => ("待审核", "held for review"),
+        "hidden" => ("已隐藏", "hidden"),
+        "removed" => ("已删除", "removed"),
+        _ => ("已更新", "updated"),
+    }
+}
+
 fn email(to: &accounts::User, subject: &str, body: String) -> Email {
     Email {
         recipient: to.email.clone(),
@@ -117,7 +128,8 @@ pub async fn decide(
         })?;
         let author = accounts::find(conn, current.author_id)?;
         outbox::enqueue(conn, &email(&author, "您的评价已处理 / A decision on your review",
-            format!("您的评价状态：{to}。\nYour review is now {to}.\n{}\n如有异议可申诉一次。You may appeal once.\n", reason.clone().unwrap_or_default())))?;
+            format!("您的评价状态：{zh}。\nYour review is now {en}.\n{}\n如有异议可申诉一次。You may appeal once.\n", reason.clone().unwrap_or_default(),
+                zh = review_words(to).0, en = review_words(to).1)))?;
         refresh_merchant(conn, current.merchant_id)?;
         Ok(DecisionResponse { decision_id, review_id, before: current.status, after: saved.status, version: saved.version })
     })

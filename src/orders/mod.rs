@@ -96,16 +96,16 @@ pub fn record_change(
     }
     let consumer = accounts::find(conn, order.consumer_id)?;
     let short = &order.id.simple().to_string()[..8];
+    let (zh, en) = order.status.words();
     outbox::enqueue(
         conn,
         &Email {
             recipient: consumer.email,
             account: Some(consumer.id),
-            subject: format!("订单 {short} 状态：{} / Order {short}: {}", order.status, order.status.as_str().replace('_', " ")),
+            subject: format!("订单 {short} 状态：{zh} / Order {short}: {en}"),
             body_text: format!(
-                "您的订单 {short} 当前状态：{status}。\nYour order {short} is now {status}.\n合计 / Total: {total:.2} 元\n",
-                status = order.status,
-                total = order.total_cents as f64 / 100.0,
+                "您的订单 {short} 当前状态：{zh}。\nYour order {short} is now {en}.\n合计 / Total: {total} 元\n",
+                total = crate::fields::yuan(order.total_cents),
             ),
         },
     )?;

@@ -39,6 +39,32 @@ crate::lifecycle::named_enum! {
     }
 }
 
+impl OrderStatus {
+    /// How the status reads in an email to the consumer, Chinese first.
+    pub fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Placed => ("已下单，等待商家接单", "placed, waiting for the merchant"),
+            Self::Accepted => ("商家已接单", "accepted by the merchant"),
+            Self::Rejected => ("商家未能接单", "declined by the merchant"),
+            Self::Cancelled => ("已取消", "cancelled"),
+            Self::Ready => ("已备好，等待取件", "ready for pickup"),
+            Self::PickedUp => ("配送中", "on its way"),
+            Self::Delivered => ("已送达", "delivered"),
+            Self::Completed => ("已完成", "completed"),
+            Self::Failed => ("配送失败", "not delivered"),
+            Self::Returned => ("已退回商家", "returned to the merchant"),
+            Self::PickupScheduled => ("已安排上门取件", "scheduled for pickup"),
+            Self::PickupFailed => ("上门取件未成功", "not picked up"),
+            Self::Requoted => (
+                "商家已重新报价，等待您确认",
+                "requoted, waiting for your answer",
+            ),
+            Self::Processing => ("处理中", "being processed"),
+            Self::OutForReturn => ("送回途中", "on its way back to you"),
+        }
+    }
+}
+
 crate::lifecycle::named_enum! {
     pub enum OrderAction {
         Accept = "accept",

@@ -78,6 +78,26 @@ async fn a_catering_order_goes_from_placed_to_completed_with_proof_and_safety_ca
         .await;
     assert_eq!(res.body["status"], "completed");
     assert_eq!(res.body["amounts"]["total_cents"], 4000);
+    // The consumer's emails name each status in Chinese, with the total in yuan.
+    app.run_jobs().await;
+    let mails: Vec<_> = app
+        .sent_emails()
+        .into_iter()
+        .filter(|m| m.to.contains(&consumer.email))
+        .map(|m| m.raw)
+        .collect();
+    for words in [
+        "当前状态：商家已接单",
+        "当前状态：配送中",
+        "当前状态：已完成",
+    ] {
+        assert!(
+            mails.iter().any(|m| m.contains(words)),
+            "no email says {words}: {mails:#?}"
+        );
+    }
+    assert!(mails.iter().all(|m| !m.contains("状态：accepted")));
+    assert!(mails.iter().any(|m| m.contains("合计 / Total: 40.00 元")));
     assert_eq!(res.body["proofs"][0]["method"], "contactless");
     assert_eq!(res.body["safety_checks"][0]["temperature_c"], 36.5);
     let detail = app
