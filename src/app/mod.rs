@@ -3,6 +3,7 @@
 
 mod jobs;
 pub mod openapi;
+pub mod pages;
 pub mod personal_data;
 
 use actix_web::body::MessageBody;
@@ -30,8 +31,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .delete(personal_data::delete_me),
     )
     .service(http::Endpoint::new("/me/export").get(personal_data::export));
-    // `/merchants` and `/merchants/{id}` are shared: applying and editing are merchants',
-    // the search and the profile page (with the services) are the catalog's.
+    // `/merchants`, `/merchants/{id}` and `/services/{id}` are shared: applying and editing are
+    // merchants' and the catalog's, the search is the catalog's, and the pages join the catalog
+    // with the booking policy (`pages`).
     cfg.service(
         http::Endpoint::new("/merchants")
             .post(merchants::routes::apply)
@@ -39,8 +41,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(
         http::Endpoint::new("/merchants/{id}")
-            .get(catalog::merchant_page::get_merchant)
+            .get(pages::get_merchant)
             .patch(merchants::routes::update_merchant),
+    )
+    .service(
+        http::Endpoint::new("/services/{id}")
+            .get(pages::get_service)
+            .patch(catalog::routes::update_service),
     );
     merchants::configure(cfg);
     catalog::configure(cfg);

@@ -7,6 +7,7 @@ pub mod availability;
 pub mod create;
 mod emails;
 pub mod models;
+mod policy;
 mod privacy;
 pub mod routes;
 pub mod rules;
@@ -16,6 +17,7 @@ pub mod timers;
 pub mod views;
 
 pub use models::completed;
+pub use policy::{policy_of, BookingPolicy, CancelTier};
 pub use privacy::{check_erasable, erase_for, export_for};
 pub use views::BookingResponse;
 

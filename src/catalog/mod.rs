@@ -7,22 +7,19 @@ pub mod models;
 pub mod routes;
 pub mod rules;
 
+pub use merchant_page::merchant_page;
 pub use models::{find, Service};
-pub use routes::ServiceResponse;
+pub use routes::{service_page, ServiceResponse};
 
 use crate::http::Endpoint;
 
-/// Mounts the service routes (discovery is mounted on `/merchants` by `merchants`).
+/// Mounts the service routes. `/merchants` (discovery), `/merchants/{id}` and `/services/{id}`
+/// are shared with other features and mounted by `app::configure`.
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.service(Endpoint::new("/categories").get(routes::list_categories))
         .service(
             Endpoint::new("/merchants/{id}/services")
                 .get(routes::list_services)
                 .post(routes::create_service),
-        )
-        .service(
-            Endpoint::new("/services/{id}")
-                .get(routes::get_service)
-                .patch(routes::update_service),
         );
 }

@@ -201,27 +201,20 @@ pub async fn create_service(
 }
 
 /// A service: visible to everyone while active and its merchant approved; always to the
-/// merchant's members and to operators.
-#[utoipa::path(get, path = "/api/v1/services/{id}", tag = "catalog",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = ServiceResponse), (status = 404, body = Problem)))]
-pub async fn get_service(
+/// merchant's members and to operators. The route (`GET /services/{id}`) is assembled in
+/// `app::pages`, which adds the booking policy.
+pub fn service_page(
+    conn: &mut PgConnection,
     id: Option<Identity>,
-    state: web::Data<AppState>,
-    path: web::Path<Uuid>,
-) -> AppResult<web::Json<ServiceResponse>> {
-    let service_id = path.into_inner();
-    let service = db::run(&state.pool, move |conn| {
-        let service = models::find(conn, service_id)?;
-        let public =
-            service.active && models::merchant_status(conn, service.merchant_id)? == "approved";
-        if !public && !insider(conn, service.merchant_id, id)? {
-            return Err(AppError::NotFound);
-        }
-        Ok(service)
-    })
-    .await?;
-    Ok(web::Json(service.into()))
+    service_id: Uuid,
+) -> AppResult<ServiceResponse> {
+    let service = models::find(conn, service_id)?;
+    let public =
+        service.active && models::merchant_status(conn, service.merchant_id)? == "approved";
+    if !public && !insider(conn, service.merchant_id, id)? {
+        return Err(AppError::NotFound);
+    }
+    Ok(service.into())
 }
 
 /// An edit of a service; `null` clears duration or capacity.

@@ -119,3 +119,71 @@ async fn consumers_see_only_active_services_of_approved_merchants() {
     let categories = app.get("/api/v1/categories").send().await;
     assert_eq!(categories.body.as_array().unwrap().len(), 4);
 }
+
+#[actix_web::test]
+async fn the_cancellation_policy_is_public_before_booking() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop(1, false).await;
+    let stranger = app.consumer().await;
+    let expect = json!({
+        "auto_accept": false, "answered_hours_before_start": 2, "min_notice_minutes": 0,
+        "horizon_days": 30, "reschedule_limit": 2,
+        "cancellation_tiers": [{"hours_before_start": 24, "fee_percent": 0},
+                               {"hours_before_start": 0, "fee_percent": 50}],
+    });
+    let merchant = format!("/api/v1/merchants/{}", shop.merchant);
+    let service = format!("/api/v1/services/{}", shop.service);
+    for res in [
+        app.get(&merchant).send().await,
+        app.get(&merchant).bearer(&stranger.access).send().await,
+        app.get(&service).send().await,
+    ] {
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let mut policy = res.body["booking_policy"].clone();
+        let summary = policy.as_object_mut().unwrap().remove("summary").unwrap();
+        assert_eq!(policy, expect, "{}", res.text);
+        assert!(summary
+            .as_str()
+            .unwrap()
+            .starts_with("服务开始前24小时以上取消免费；24小时内取消收取服务费的50%。"));
+    }
+    // The pages are what they were, with the policy beside.
+    let page = app.get(&service).send().await;
+    assert_eq!(page.body["id"], shop.service.as_str());
+    assert_eq!(page.body["price_cents"], 10_000);
+    let page = app.get(&merchant).send().await;
+    assert_eq!(page.body["services"][0]["id"], shop.service.as_str());
+
+    // The merchant's new rules are what the next consumer reads.
+    let settings = format!("/api/v1/merchants/{}/booking-settings", shop.merchant);
+    let res = app
+        .request("PUT".parse().unwrap(), &settings)
+        .bearer(&shop.owner.access)
+        .json(json!({"auto_accept": true, "min_notice_minutes": 60, "horizon_days": 14, "buffer_minutes": 0,
+                     "slot_step_minutes": 30, "free_cancel_hours": 0, "late_cancel_fee_percent": 20, "reschedule_limit": 1}))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let policy = app.get(&service).send().await.body["booking_policy"].clone();
+    assert_eq!(policy["auto_accept"], true);
+    assert!(policy["answered_hours_before_start"].is_null());
+    assert_eq!(
+        policy["cancellation_tiers"],
+        json!([{"hours_before_start": 0, "fee_percent": 20}])
+    );
+
+    // A delivered dish is not booked: no booking policy on its page.
+    let k = app.kitchen().await;
+    let dish = app
+        .get(&format!("/api/v1/services/{}", k.items[0]))
+        .send()
+        .await;
+    assert_eq!(dish.status, StatusCode::OK, "{}", dish.text);
+    assert!(dish.body["booking_policy"].is_null());
+    // The settings themselves stay the members' (404 to anyone else).
+    app.get(&settings)
+        .bearer(&stranger.access)
+        .send()
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not_found");
+}
