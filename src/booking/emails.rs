@@ -25,6 +25,25 @@ pub fn status_changed(to: &User, booking: &Booking, tz: Tz, what_zh: &str, what_
     }
 }
 
+/// What the merchant's members read of a new booking: when, what, and by when to answer.
+pub fn new_booking(booking: &Booking, tz: Tz) -> (String, String) {
+    let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%m-%d %H:%M");
+    let when = local(booking.starts_at);
+    let name = &booking.service_name;
+    let subject = format!("新预约：{name} {when} / New booking: {name} at {when}");
+    let answer = match booking.respond_by {
+        Some(by) if booking.status == BookingStatus::PendingConfirmation => format!(
+            "请在 {by} 前确认或拒绝，逾期将自动失效。\nPlease confirm or decline by {by} ({tz}); after that it expires.\n",
+            by = local(by)
+        ),
+        _ => "已自动确认。\nIt is confirmed automatically.\n".to_owned(),
+    };
+    let body = format!(
+        "「{name}」{when}（{tz}）有一个新预约。\nA new booking of \"{name}\" at {when} ({tz}).\n{answer}"
+    );
+    (subject, body)
+}
+
 /// The words for each new status, Chinese first.
 pub fn words(status: BookingStatus) -> (&'static str, &'static str) {
     match status {

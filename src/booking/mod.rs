@@ -29,6 +29,7 @@ use crate::error::AppResult;
 use crate::history;
 use crate::http::Endpoint;
 use crate::jobs::outbox;
+use crate::merchants;
 
 use models::Booking;
 use rules::Actor;
@@ -63,7 +64,8 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         );
 }
 
-/// Records a change in the booking's history and tells the consumer, in the caller's transaction.
+/// Records a change in the booking's history and tells the consumer (and, of a new booking, the
+/// merchant's members), in the caller's transaction.
 #[allow(clippy::too_many_arguments)]
 pub fn record_change(
     conn: &mut PgConnection,
@@ -102,5 +104,9 @@ pub fn record_change(
         conn,
         &emails::status_changed(&consumer, booking, tz, zh, en),
     )?;
+    if action == "book" {
+        let (subject, body) = emails::new_booking(booking, tz);
+        merchants::tell_members(conn, booking.merchant_id, &subject, &body)?;
+    }
     Ok(())
 }

@@ -60,6 +60,28 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(Endpoint::new("/admin/merchants/{id}/reinstate").post(admin::reinstate));
 }
 
+/// Emails every member of the merchant, greeted by name (new work to answer: a booking, an
+/// order), one outbox row each, in the caller's transaction.
+pub fn tell_members(
+    conn: &mut PgConnection,
+    merchant_id: Uuid,
+    subject: &str,
+    body: &str,
+) -> AppResult<()> {
+    for member in models::members(conn, merchant_id)? {
+        outbox::enqueue(
+            conn,
+            &outbox::Email {
+                recipient: member.email,
+                account: Some(member.user_id),
+                subject: subject.to_owned(),
+                body_text: format!("{}，您好！\n\n{body}", member.display_name),
+            },
+        )?;
+    }
+    Ok(())
+}
+
 /// Creates a draft merchant from a checked application, with `owner_id` as its owner.
 pub fn create(
     conn: &mut PgConnection,

@@ -28,6 +28,7 @@ use crate::error::AppResult;
 use crate::history;
 use crate::http::Endpoint;
 use crate::jobs::outbox::{self, Email};
+use crate::merchants;
 
 use models::Order;
 use rules::Actor;
@@ -68,7 +69,8 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     .service(Endpoint::new("/me/deliveries").get(routes::my_deliveries));
 }
 
-/// Records a change in the order's history and notifies the consumer, in the caller's transaction.
+/// Records a change in the order's history and notifies the consumer (and, of a new order, the
+/// merchant's members), in the caller's transaction.
 pub fn record_change(
     conn: &mut PgConnection,
     order: &Order,
@@ -109,7 +111,36 @@ pub fn record_change(
             ),
         },
     )?;
+    if action == "place" {
+        tell_merchant_of_new_order(conn, order, short)?;
+    }
     Ok(())
+}
+
+/// The merchant's members hear of a new order at once: its accept window is short.
+fn tell_merchant_of_new_order(
+    conn: &mut PgConnection,
+    order: &Order,
+    short: &str,
+) -> AppResult<()> {
+    let tz: chrono_tz::Tz = merchants::find(conn, order.merchant_id)?
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let total = crate::fields::yuan(order.total_cents);
+    let answer = match order.respond_by {
+        Some(by) => {
+            let by = by.with_timezone(&tz).format("%H:%M");
+            format!("请在 {by} 前接单，逾期将自动取消。\nPlease accept or reject it by {by} ({tz}); after that it is cancelled.\n")
+        }
+        None => String::new(),
+    };
+    merchants::tell_members(
+        conn,
+        order.merchant_id,
+        &format!("新订单 {short}：{total} 元 / New order {short}: ¥{total}"),
+        &format!("您有一个新订单 {short}，合计 {total} 元。\nA new order {short}, total ¥{total}.\n{answer}"),
+    )
 }
 
 /// An order with everything attached to it, as `viewer` may see it.

@@ -896,3 +896,59 @@ async fn public_slots_name_no_worker_and_members_see_their_names() {
         res.text
     );
 }
+
+#[actix_web::test]
+async fn the_merchants_members_hear_of_new_bookings_and_orders() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop(1, false).await;
+    let manager = app.consumer().await;
+    let res = app
+        .post(&format!("/api/v1/merchants/{}/members", shop.merchant))
+        .bearer(&shop.owner.access)
+        .json(json!({"email": manager.email, "role": "manager"}))
+        .send()
+        .await;
+    assert!(res.status.is_success(), "{}", res.text);
+    let consumer = app.consumer().await;
+    app.booking(&shop, &consumer, slot(3)).await;
+    app.run_jobs().await;
+    let to = |who: &str| -> Vec<String> {
+        app.sent_emails()
+            .into_iter()
+            .filter(|m| m.to.contains(who))
+            .map(|m| m.raw)
+            .collect()
+    };
+    for member in [&shop.owner.email, &manager.email] {
+        let news: Vec<_> = to(member)
+            .into_iter()
+            .filter(|m| m.contains("有一个新预约"))
+            .collect();
+        assert_eq!(news.len(), 1, "{member}: {news:#?}");
+        assert!(news[0].contains("请在"), "the answer deadline: {}", news[0]);
+    }
+    assert!(
+        to(&consumer.email)
+            .iter()
+            .all(|m| !m.contains("有一个新预约")),
+        "the consumer gets only their own status email"
+    );
+
+    // A new order: the kitchen's owner is told at once, with the total and the deadline.
+    let k = app.kitchen().await;
+    app.placed(&k, &consumer, "contactless").await;
+    app.run_jobs().await;
+    let news: Vec<_> = to(&k.owner.email)
+        .into_iter()
+        .filter(|m| m.contains("您有一个新订单"))
+        .collect();
+    assert_eq!(news.len(), 1, "{news:#?}");
+    assert!(news[0].contains("前接单"), "{}", news[0]);
+    // A confirmed-at-once booking says so.
+    let quick = app.shop(1, true).await;
+    app.booking(&quick, &consumer, slot(1)).await;
+    app.run_jobs().await;
+    assert!(to(&quick.owner.email)
+        .iter()
+        .any(|m| m.contains("有一个新预约") && m.contains("已自动确认")));
+}
