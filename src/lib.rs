@@ -27,6 +27,7 @@ pub mod scale;
 pub mod schema;
 pub mod seed;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 
 pub use app::app;
