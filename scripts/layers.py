@@ -24,7 +24,7 @@ KERNEL = [
     "state", "audit", "history", "lifecycle", "storage",
 ]
 FEATURES = [
-    "auth", "accounts", "merchants", "catalog", "booking", "orders", "reviews", "credit",
+    "auth", "accounts", "uploads", "merchants", "catalog", "booking", "orders", "reviews", "credit",
     "moderation",
 ]
 ASSEMBLY = ["app", "seed", "scale", "cli", "lib", "main"]

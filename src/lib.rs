@@ -29,6 +29,7 @@ pub mod seed;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod uploads;
 
 pub use app::app;
 pub use state::AppState;
