@@ -21,10 +21,10 @@ SRC = ROOT / "src"
 # the features listed before it.
 KERNEL = [
     "error", "config", "db", "schema", "telemetry", "crypto", "mail", "fields", "http", "jobs",
-    "state", "audit", "history", "lifecycle",
+    "state", "audit", "history", "lifecycle", "storage",
 ]
 FEATURES = [
-    "auth", "accounts", "merchants", "catalog", "booking", "orders", "reviews", "credit",
+    "auth", "accounts", "uploads", "merchants", "catalog", "booking", "orders", "reviews", "credit",
     "moderation",
 ]
 ASSEMBLY = ["app", "seed", "scale", "cli", "lib", "main"]

@@ -96,7 +96,8 @@ fn run(command: Command, config: Config) -> AppResult<()> {
             db::migrate(&mut conn)?;
             let passwords = Passwords::new(config.password_cost)?;
             if demo {
-                crate::seed::demo(&mut conn, &passwords)?;
+                let store = crate::storage::Store::new(&config.upload_store)?;
+                crate::seed::demo(&mut conn, &passwords, &store)?;
             }
             if let Some(n) = scale {
                 let started = std::time::Instant::now();

@@ -70,6 +70,34 @@ pub enum MailConfig {
     Memory,
 }
 
+/// Where uploaded files are stored (`UPLOAD_STORE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// A directory on this machine (development, tests; a volume shared by every process).
+    Directory(std::path::PathBuf),
+    /// An S3-compatible bucket, `s3://bucket[/prefix]` (or an `https://` endpoint URL), with
+    /// credentials, region and endpoint from the usual `AWS_*` variables.
+    S3 { url: String },
+}
+
+impl StoreConfig {
+    /// `s3://...`, `s3a://...` and `https://...` name a bucket; `file://dir` or a plain path a
+    /// directory.
+    pub fn parse(raw: &str) -> Self {
+        let raw = raw.trim();
+        if ["s3://", "s3a://", "https://"]
+            .iter()
+            .any(|p| raw.starts_with(p))
+        {
+            StoreConfig::S3 {
+                url: raw.to_owned(),
+            }
+        } else {
+            StoreConfig::Directory(raw.strip_prefix("file://").unwrap_or(raw).into())
+        }
+    }
+}
+
 /// A fixed-window limit: at most `max` hits per `window`.
 #[derive(Debug, Clone, Copy)]
 pub struct Limit {
@@ -109,9 +137,18 @@ pub struct Config {
     /// On SIGTERM, keep serving this long with `/readyz` answering 503, so a load balancer stops
     /// sending and requests already on their way are answered, before the graceful stop.
     pub shutdown_drain: Duration,
+    /// Where uploaded files are stored (`UPLOAD_STORE`, default the directory `var/uploads`).
+    pub upload_store: StoreConfig,
+    /// Signs the short-lived URLs that serve uploads (`UPLOAD_URL_SECRET`).
+    pub upload_url_secret: Secret,
+    /// The largest upload accepted, in bytes (`UPLOAD_MAX_BYTES`, default 10 MiB).
+    pub upload_max_bytes: usize,
+    /// How long a signed upload URL works (`UPLOAD_URL_TTL_SECS`, default 300).
+    pub upload_url_ttl: Duration,
 }
 
 const DEV_JWT_SECRET: &str = "dev-only-insecure-jwt-secret-change-me-0123456789";
+const DEV_UPLOAD_URL_SECRET: &str = "dev-only-insecure-upload-url-secret-0123456789";
 const DEV_DATABASE_URL: &str = "postgres://lifemarket:lifemarket@127.0.0.1:5432/lifemarket";
 
 /// Why the environment could not be turned into a `Config`.
@@ -232,6 +269,14 @@ impl Config {
             json_body_limit: parse_var("JSON_BODY_LIMIT", 64 * 1024)?,
             shutdown_timeout: Duration::from_secs(parse_var("SHUTDOWN_TIMEOUT_SECS", 30)?),
             shutdown_drain: Duration::from_millis(parse_var("SHUTDOWN_DRAIN_MS", 2000)?),
+            upload_store: StoreConfig::parse(
+                &var("UPLOAD_STORE").unwrap_or_else(|| "var/uploads".into()),
+            ),
+            upload_url_secret: Secret::new(
+                var("UPLOAD_URL_SECRET").unwrap_or_else(|| DEV_UPLOAD_URL_SECRET.into()),
+            ),
+            upload_max_bytes: parse_var("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)?,
+            upload_url_ttl: Duration::from_secs(parse_var("UPLOAD_URL_TTL_SECS", 300)?),
         };
         config.check_production()?;
         Ok(config)
@@ -270,6 +315,12 @@ impl Config {
             json_body_limit: 64 * 1024,
             shutdown_timeout: Duration::from_secs(5),
             shutdown_drain: Duration::ZERO,
+            upload_store: StoreConfig::Directory(
+                std::env::temp_dir().join(format!("lifemarket-uploads-{}", uuid::Uuid::new_v4())),
+            ),
+            upload_url_secret: Secret::new("test-upload-secret-0123456789-0123456789"),
+            upload_max_bytes: 256 * 1024,
+            upload_url_ttl: Duration::from_secs(300),
         }
     }
 
@@ -285,6 +336,12 @@ impl Config {
         }
         if !matches!(self.mail, MailConfig::Smtp { .. }) {
             return Err(ConfigError::UnsafeProduction("SMTP_URL must be set"));
+        }
+        let upload_secret = self.upload_url_secret.expose();
+        if upload_secret == DEV_UPLOAD_URL_SECRET || upload_secret.len() < 32 {
+            return Err(ConfigError::UnsafeProduction(
+                "UPLOAD_URL_SECRET must be set to 32+ random characters",
+            ));
         }
         if self.database_url.expose() == DEV_DATABASE_URL {
             return Err(ConfigError::UnsafeProduction("DATABASE_URL must be set"));
@@ -324,6 +381,29 @@ mod tests {
         config.mail = MailConfig::Smtp {
             url: Secret::new("smtps://u:p@mail.example.com"),
         };
+        config.upload_url_secret = Secret::new(DEV_UPLOAD_URL_SECRET);
+        assert!(
+            matches!(config.check_production(), Err(ConfigError::UnsafeProduction(m)) if m.contains("UPLOAD"))
+        );
+        config.upload_url_secret = Secret::new("another-long-random-production-secret-456");
         assert!(config.check_production().is_ok());
+    }
+
+    #[test]
+    fn the_upload_store_is_a_bucket_or_a_directory() {
+        assert_eq!(
+            StoreConfig::parse("s3://lifemarket-uploads/prod"),
+            StoreConfig::S3 {
+                url: "s3://lifemarket-uploads/prod".into()
+            }
+        );
+        assert_eq!(
+            StoreConfig::parse("file:///srv/uploads"),
+            StoreConfig::Directory("/srv/uploads".into())
+        );
+        assert_eq!(
+            StoreConfig::parse("var/uploads"),
+            StoreConfig::Directory("var/uploads".into())
+        );
     }
 }

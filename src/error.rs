@@ -64,11 +64,11 @@ pub enum AppError {
     #[error("{1}")]
     Conflict(&'static str, String),
     /// 413: the body is larger than allowed.
-    #[error("payload too large")]
-    PayloadTooLarge,
-    /// 415: the body is not JSON.
-    #[error("unsupported media type")]
-    UnsupportedMediaType,
+    #[error("{1}")]
+    PayloadTooLarge(&'static str, String),
+    /// 415: the body is not of a type the endpoint takes (JSON, or an image for uploads).
+    #[error("{1}")]
+    UnsupportedMediaType(&'static str, String),
     /// 422: well-formed but invalid; `code` is `validation_failed` unless more specific.
     #[error("validation failed")]
     Validation(&'static str, Vec<FieldError>),
@@ -154,11 +154,11 @@ impl AppError {
             | AppError::Unauthorized(code, _)
             | AppError::Forbidden(code, _)
             | AppError::Conflict(code, _)
+            | AppError::PayloadTooLarge(code, _)
+            | AppError::UnsupportedMediaType(code, _)
             | AppError::Validation(code, _) => code,
             AppError::NotFound => codes::NOT_FOUND,
             AppError::MethodNotAllowed => codes::METHOD_NOT_ALLOWED,
-            AppError::PayloadTooLarge => codes::PAYLOAD_TOO_LARGE,
-            AppError::UnsupportedMediaType => codes::UNSUPPORTED_MEDIA_TYPE,
             AppError::RateLimited { .. } => codes::RATE_LIMITED,
             AppError::Unavailable => codes::DATABASE_UNAVAILABLE,
             AppError::Internal(_) => codes::INTERNAL_ERROR,
@@ -174,13 +174,13 @@ impl AppError {
             AppError::BadRequest(_, d)
             | AppError::Unauthorized(_, d)
             | AppError::Forbidden(_, d)
-            | AppError::Conflict(_, d) => d.clone(),
+            | AppError::Conflict(_, d)
+            | AppError::PayloadTooLarge(_, d)
+            | AppError::UnsupportedMediaType(_, d) => d.clone(),
             AppError::NotFound => "The resource does not exist or is not yours.".into(),
             AppError::MethodNotAllowed => {
                 "This method is not allowed here; see the Allow header.".into()
             }
-            AppError::PayloadTooLarge => "The request body is larger than allowed.".into(),
-            AppError::UnsupportedMediaType => "The request body must be application/json.".into(),
             AppError::Validation(_, errors) => match errors.as_slice() {
                 [one] => format!("{}: {}", one.field, one.message),
                 _ => "Some fields are invalid.".into(),
@@ -217,8 +217,8 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(..) => StatusCode::CONFLICT,
-            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::PayloadTooLarge(..) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(..) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation(..) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -27,7 +27,9 @@ pub mod scale;
 pub mod schema;
 pub mod seed;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
+pub mod uploads;
 
 pub use app::app;
 pub use state::AppState;

@@ -531,6 +531,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    uploads (id) {
+        id -> Uuid,
+        owner_id -> Uuid,
+        purpose -> Text,
+        content_type -> Text,
+        byte_size -> Int4,
+        sha256 -> Text,
+        storage_key -> Text,
+        created_at -> Timestamptz,
+        subject_kind -> Nullable<Text>,
+        subject_id -> Nullable<Uuid>,
+        attached_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use diesel::pg::sql_types::Citext;
 
@@ -611,6 +627,7 @@ diesel::joinable!(orders -> workers (courier_id));
 diesel::joinable!(outbox_emails -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(token_generations -> users (user_id));
+diesel::joinable!(uploads -> users (owner_id));
 diesel::joinable!(refunds -> orders (order_id));
 diesel::joinable!(review_helpful_votes -> reviews (review_id));
 diesel::joinable!(review_replies -> reviews (review_id));
@@ -659,6 +676,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     service_price_changes,
     services,
     token_generations,
+    uploads,
     users,
     worker_schedules,
     workers,

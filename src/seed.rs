@@ -13,7 +13,8 @@ use crate::error::{AppError, AppResult};
 use crate::merchants::application::ApplyRequest;
 use crate::merchants::models::WorkerChanges;
 use crate::merchants::rules::{Actor, MerchantAction};
-use crate::{catalog, merchants};
+use crate::storage::Store;
+use crate::{catalog, merchants, uploads};
 
 /// The demo accounts: email, password, name, platform role.
 pub const DEMO_ACCOUNTS: [(&str, &str, &str, PlatformRole); 3] = [
@@ -191,7 +192,7 @@ const MERCHANTS: [DemoMerchant; 4] = [
 ];
 
 /// Creates whatever demo data is missing and prints the demo accounts.
-pub fn demo(conn: &mut PgConnection, passwords: &Passwords) -> AppResult<()> {
+pub fn demo(conn: &mut PgConnection, passwords: &Passwords, store: &Store) -> AppResult<()> {
     conn.transaction(|conn| {
         let mut ids = Vec::new();
         for (email, password, name, role) in DEMO_ACCOUNTS {
@@ -221,7 +222,7 @@ pub fn demo(conn: &mut PgConnection, passwords: &Passwords) -> AppResult<()> {
             .iter()
             .filter(|d| !existing.iter().any(|e| e == d.name))
         {
-            seed_merchant(conn, owner, operator, demo)?;
+            seed_merchant(conn, store, owner, operator, demo)?;
         }
         Ok::<_, AppError>(())
     })?;
@@ -243,8 +244,61 @@ fn working_week() -> serde_json::Value {
     serde_json::json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day})
 }
 
+/// A small grey PNG (64 x 40) standing in for a scanned document: uncompressed (stored)
+/// deflate, so it needs no encoder.
+fn demo_png() -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend_from_slice(&u32::try_from(data.len()).unwrap_or(0).to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let crc = crc32(&out[start..]);
+        out.extend_from_slice(&crc.to_be_bytes());
+    }
+    let (width, height) = (64u32, 40u32);
+    let mut raw = Vec::new();
+    for y in 0..height {
+        raw.push(0); // filter: none
+        raw.extend((0..width).map(|x| if (x / 8 + y / 8) % 2 == 0 { 0xE0 } else { 0xB0 }));
+    }
+    let len = u16::try_from(raw.len()).unwrap_or(u16::MAX);
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &raw {
+        a = (a + u32::from(byte)) % 65521;
+        b = (b + a) % 65521;
+    }
+    let mut zlib = vec![0x78, 0x01, 0x01];
+    zlib.extend_from_slice(&len.to_le_bytes());
+    zlib.extend_from_slice(&(!len).to_le_bytes());
+    zlib.extend_from_slice(&raw);
+    zlib.extend_from_slice(&(b << 16 | a).to_be_bytes());
+    let mut ihdr = width.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    chunk(&mut png, b"IHDR", &ihdr);
+    chunk(&mut png, b"IDAT", &zlib);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
 fn seed_merchant(
     conn: &mut PgConnection,
+    store: &Store,
     owner: Uuid,
     operator: Uuid,
     demo: &DemoMerchant,
@@ -273,11 +327,14 @@ fn seed_merchant(
         // The licence (and for catering the food permit) an operator checks before approving.
         documents: std::iter::once("business_licence")
             .chain((demo.category == "catering").then_some("food_permit"))
-            .map(|kind| merchants::fields::DocumentRef {
-                kind: kind.into(),
-                reference: format!("uploads/demo/{}-{kind}.jpg", demo.credit_code),
+            .map(|kind| {
+                let purpose = uploads::Purpose::LicenceDocument;
+                Ok(merchants::fields::DocumentRef {
+                    kind: kind.into(),
+                    reference: uploads::create_blocking(conn, store, owner, purpose, &demo_png())?,
+                })
             })
-            .collect(),
+            .collect::<AppResult<_>>()?,
     };
     let known = merchants::all_categories(conn)?;
     let application = request

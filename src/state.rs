@@ -1,5 +1,5 @@
 //! The state every handler and job may use: configuration, the pool, the signing keys, the
-//! password hasher, the mailer. Kernel: it knows no feature.
+//! password hasher, the mailer, the object store. Kernel: it knows no feature.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use crate::db;
 use crate::error::AppResult;
 use crate::jobs::{Registry, Runner};
 use crate::mail::Mailer;
+use crate::storage::Store;
 
 /// What every handler may use; cheap to clone.
 #[derive(Clone)]
@@ -18,6 +19,8 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     pub passwords: Passwords,
     pub mailer: Mailer,
+    /// Where uploaded files are stored.
+    pub store: Store,
     /// Set once SIGTERM arrives: `/readyz` answers 503 while the server drains.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// The process-wide Prometheus recorder, installed before the first request.
@@ -32,17 +35,20 @@ impl AppState {
     pub fn new(config: Config, jobs: Registry) -> AppResult<Self> {
         let pool = db::pool(&config);
         let mailer = Mailer::new(&config.mail)?;
+        let store = Store::new(&config.upload_store)?;
         Ok(Self {
             jobs: Runner {
                 pool: pool.clone(),
                 mailer: mailer.clone(),
                 mail_from: config.mail_from.clone(),
+                store: store.clone(),
                 registry: Arc::new(jobs),
             },
             pool,
             keys: Arc::new(JwtKeys::new(&config)),
             passwords: Passwords::new(config.password_cost)?,
             mailer,
+            store,
             metrics: crate::telemetry::metrics_handle(),
             draining: Arc::default(),
             config: Arc::new(config),

@@ -1,7 +1,7 @@
 //! Every feature's job kinds, registered with the job mechanism (which knows none of them).
 
 use crate::jobs::{Handler, Registry};
-use crate::{auth, booking, credit, http, merchants, orders};
+use crate::{auth, booking, credit, http, merchants, orders, uploads};
 
 /// Both booking timers go to one handler, which reads the kind; so do both order timers.
 const BOOKING_TIMER: Handler = |conn, _, job| booking::timers::run(conn, &job.kind, &job.payload);
@@ -21,6 +21,12 @@ pub fn registry() -> Registry {
             credit::run(conn, &job.payload)
         })
         .recurring(credit::SWEEP, |conn, _, _| credit::sweep(conn))
+        .recurring(uploads::sweep::KIND, |conn, ctx, _| {
+            uploads::sweep::run(conn, ctx)
+        })
+        .register(uploads::DELETE_OBJECTS, |_, ctx, job| {
+            uploads::privacy_delete_objects(ctx, &job.payload)
+        })
         .sweep(http::idempotency::sweep)
         .sweep(http::rate_limit::sweep)
         .sweep(auth::sweep_expired)
@@ -42,13 +48,15 @@ mod tests {
             orders::timers::EXPIRE,
             orders::timers::AUTO_COMPLETE,
             credit::SWEEP,
+            uploads::sweep::KIND,
+            uploads::DELETE_OBJECTS,
         ] {
             assert!(registry.handler(kind).is_some(), "{kind}");
         }
         assert!(registry.handler("no.such.kind").is_none());
         assert_eq!(
             registry.recurring_kinds(),
-            [merchants::expiry::KIND, credit::SWEEP]
+            [merchants::expiry::KIND, credit::SWEEP, uploads::sweep::KIND]
         );
         assert_eq!(registry.sweeps().len(), 3);
     }

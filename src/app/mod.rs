@@ -5,6 +5,7 @@ mod jobs;
 pub mod openapi;
 pub mod pages;
 pub mod personal_data;
+mod uploads;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -23,6 +24,7 @@ pub fn state(config: Config) -> AppResult<AppState> {
 /// Mounts every feature's routes under the API scope (`/api/v1`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     accounts::configure(cfg);
+    crate::uploads::configure(cfg);
     // `/me` is shared: the profile is accounts', its deletion spans every feature.
     cfg.service(
         http::Endpoint::new("/me")
@@ -72,6 +74,7 @@ pub fn app(
 > {
     App::new()
         .app_data(web::Data::new(state))
+        .app_data(web::Data::new(uploads::access()))
         .app_data(http::path_config())
         .wrap(middleware::from_fn(http::metrics::record))
         .wrap(middleware::from_fn(http::request_id::echo))

@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use crate::error::{FieldError, Problem};
 use crate::http::openapi::{BearerAuth, ProblemResponses};
 use crate::{
-    accounts, app, booking, catalog, credit, http, merchants, moderation, orders, reviews,
+    accounts, app, booking, catalog, credit, http, merchants, moderation, orders, reviews, uploads,
 };
 
 #[derive(OpenApi)]
@@ -52,11 +52,12 @@ use crate::{
         accounts::consent::get_consents, accounts::consent::put_consents, app::personal_data::export,
         app::personal_data::delete_me, accounts::recovery::verify_email, accounts::recovery::request_reset,
         accounts::recovery::confirm_reset, accounts::admin::read_user,
+        uploads::routes::create_upload, uploads::routes::get_upload, uploads::routes::download,
     ),
     components(schemas(Problem, FieldError, catalog::discovery::Sort, reviews::list::ReviewSort)),
     modifiers(&BearerAuth, &ProblemResponses),
     tags((name = "health"), (name = "auth"), (name = "accounts"), (name = "merchants"), (name = "catalog"),
-        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation")),
+        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation"), (name = "uploads")),
 )]
 pub struct ApiDoc;
 

@@ -21,7 +21,8 @@ use crate::jobs::outbox;
 use crate::orders::OrderResponse;
 use crate::reviews::{ExportedReport, ExportedReview};
 use crate::state::AppState;
-use crate::{auth, booking, http, merchants, orders, reviews};
+use crate::uploads::ExportedUpload;
+use crate::{auth, booking, http, merchants, orders, reviews, uploads};
 
 /// Everything the platform holds about the caller.
 #[derive(Debug, Serialize, ToSchema)]
@@ -36,6 +37,8 @@ pub struct Export {
     pub reports: Vec<ExportedReport>,
     /// Merchants the caller is a member of, with the role.
     pub memberships: Vec<(Uuid, String)>,
+    /// The files the caller uploaded (`GET /uploads/{id}` serves each).
+    pub uploads: Vec<ExportedUpload>,
 }
 
 /// Everything the platform holds about the caller, as one JSON document.
@@ -54,6 +57,7 @@ pub async fn export(id: Identity, state: web::Data<AppState>) -> AppResult<web::
             reviews: reviews::export_for(conn, me)?,
             reports: reviews::reports_for(conn, me)?,
             memberships: merchants::export_for(conn, me)?,
+            uploads: uploads::export_for(conn, me)?,
         })
     })
     .await?;
@@ -84,6 +88,7 @@ fn erase(conn: &mut PgConnection, me: Uuid, email: &str) -> AppResult<()> {
     merchants::erase_for(conn, me)?;
     booking::erase_for(conn, me)?;
     orders::erase_for(conn, me)?;
+    uploads::erase_for(conn, me)?;
     accounts::erase_for(conn, me)?;
     Ok(())
 }

@@ -24,6 +24,10 @@ pub const FORBIDDEN: &str = "forbidden";
 pub const WRONG_PASSWORD: &str = "wrong_password";
 /// 403: an appeal decided by the operator who made the decision under appeal.
 pub const SAME_OPERATOR: &str = "same_operator";
+/// 403: a signed upload URL past its expiry.
+pub const URL_EXPIRED: &str = "url_expired";
+/// 403: a signed upload URL whose signature does not verify (altered, or of another file).
+pub const SIGNATURE_INVALID: &str = "signature_invalid";
 /// 404: no such resource, or not the caller's.
 pub const NOT_FOUND: &str = "not_found";
 /// 405: the path exists but not with this method.
@@ -78,8 +82,12 @@ pub const NO_DECISION: &str = "no_decision";
 pub const ALREADY_APPEALED: &str = "already_appealed";
 /// 413: the body is larger than allowed.
 pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+/// 413: an upload larger than `UPLOAD_MAX_BYTES`.
+pub const UPLOAD_TOO_LARGE: &str = "upload_too_large";
 /// 415: the body is not declared as JSON.
 pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+/// 415: an upload whose bytes are not a JPEG, PNG or WebP image.
+pub const UNSUPPORTED_IMAGE_TYPE: &str = "unsupported_image_type";
 /// 422: a field or parameter is invalid; the general validation code.
 pub const VALIDATION_FAILED: &str = "validation_failed";
 /// 422: an email-verification or password-reset token that is not valid.
@@ -109,6 +117,8 @@ pub const ALL: &[&str] = &[
     FORBIDDEN,
     WRONG_PASSWORD,
     SAME_OPERATOR,
+    URL_EXPIRED,
+    SIGNATURE_INVALID,
     NOT_FOUND,
     METHOD_NOT_ALLOWED,
     EMAIL_TAKEN,
@@ -136,7 +146,9 @@ pub const ALL: &[&str] = &[
     NO_DECISION,
     ALREADY_APPEALED,
     PAYLOAD_TOO_LARGE,
+    UPLOAD_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,
+    UNSUPPORTED_IMAGE_TYPE,
     VALIDATION_FAILED,
     TOKEN_INVALID,
     WRONG_PIN,

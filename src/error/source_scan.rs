@@ -10,6 +10,8 @@ const CODE_VARIANTS: &[&str] = &[
     "Unauthorized",
     "Forbidden",
     "Conflict",
+    "PayloadTooLarge",
+    "UnsupportedMediaType",
     "Validation",
 ];
 

@@ -18,6 +18,13 @@ use sha2::{Digest, Sha256};
 use crate::error::{codes, AppError, FieldError};
 use crate::state::AppState;
 
+fn too_large() -> AppError {
+    AppError::PayloadTooLarge(
+        codes::PAYLOAD_TOO_LARGE,
+        "The request body is larger than allowed.".into(),
+    )
+}
+
 const DEFAULT_LIMIT: usize = 64 * 1024;
 
 /// A parsed JSON body and the SHA-256 of its canonical form.
@@ -82,14 +89,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             if declared.is_some_and(|n| n > limit) {
-                return Err(AppError::PayloadTooLarge);
+                return Err(too_large());
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk
                     .map_err(|e| AppError::BadRequest(codes::MALFORMED_BODY, e.to_string()))?;
                 if body.len() + chunk.len() > limit {
-                    return Err(AppError::PayloadTooLarge);
+                    return Err(too_large());
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -98,7 +105,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 return parse(b"{}");
             }
             if !json {
-                return Err(AppError::UnsupportedMediaType);
+                return Err(AppError::UnsupportedMediaType(
+                    codes::UNSUPPORTED_MEDIA_TYPE,
+                    "The request body must be application/json.".into(),
+                ));
             }
             parse(&body)
         })

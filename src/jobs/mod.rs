@@ -26,6 +26,8 @@ pub struct JobContext<'a> {
     pub mail_from: &'a str,
     /// For handlers that must await (sending mail) from the blocking thread they run on.
     pub runtime: &'a tokio::runtime::Handle,
+    /// The object store, for handlers that delete stored files.
+    pub store: &'a crate::storage::Store,
 }
 
 /// The job that recomputes one merchant's credit score. Features below `credit` ask for it with

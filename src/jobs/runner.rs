@@ -14,12 +14,14 @@ use crate::error::{AppError, AppResult};
 
 use super::{models, JobContext, Outcome, Registry};
 
-/// What the job loops need: the pool, the mailer and the registered job kinds. Cheap to clone.
+/// What the job loops need: the pool, the mailer, the object store and the registered job
+/// kinds. Cheap to clone.
 #[derive(Clone)]
 pub struct Runner {
     pub pool: db::Pool,
     pub mailer: crate::mail::Mailer,
     pub mail_from: String,
+    pub store: crate::storage::Store,
     pub registry: std::sync::Arc<Registry>,
 }
 
@@ -62,9 +64,15 @@ pub async fn run_one(runner: &Runner) -> AppResult<Option<String>> {
     let runtime = tokio::runtime::Handle::current();
     let mailer = runner.mailer.clone();
     let mail_from = runner.mail_from.clone();
+    let store = runner.store.clone();
     let registry = runner.registry.clone();
     db::run(&runner.pool, move |conn| {
-        let ctx = JobContext { mailer: &mailer, mail_from: &mail_from, runtime: &runtime };
+        let ctx = JobContext {
+            mailer: &mailer,
+            mail_from: &mail_from,
+            runtime: &runtime,
+            store: &store,
+        };
         conn.transaction(|conn| {
             let Some(job) = models::claim_next(conn)? else { return Ok(None) };
             match conn.transaction(|conn| dispatch(conn, &ctx, &registry, &job)) {

@@ -113,3 +113,16 @@ pub fn parties(
     }
     Ok(parties)
 }
+
+/// Whether the caller may see the merchant's application documents (its members; operators
+/// and the uploader are let through by `uploads` itself).
+pub fn may_see_documents(
+    conn: &mut PgConnection,
+    viewer: Option<&crate::auth::Identity>,
+    merchant_id: Uuid,
+) -> AppResult<bool> {
+    match viewer {
+        Some(me) => Ok(role_of(conn, merchant_id, me.user_id)?.is_some()),
+        None => Ok(false),
+    }
+}

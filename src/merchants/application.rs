@@ -52,11 +52,13 @@ pub struct ApplyRequest {
     pub documents: Vec<DocumentRef>,
 }
 
-/// An application turned into stored fields plus its categories.
+/// An application turned into stored fields plus its categories and its documents (the
+/// uploads to attach to the merchant).
 #[derive(Debug)]
 pub struct Application {
     pub fields: MerchantFields,
     pub categories: Vec<String>,
+    pub documents: Vec<DocumentRef>,
 }
 
 impl ApplyRequest {
@@ -183,9 +185,12 @@ impl ApplyRequest {
                 service_radius_m: Some(self.service_radius_m),
                 opening_hours: hours.map(json),
                 time_zone: time_zone.map(|tz| tz.name().to_owned()),
-                documents: documents.map(|d| serde_json::to_value(d).unwrap_or_default()),
+                documents: documents
+                    .as_ref()
+                    .map(|d| serde_json::to_value(d).unwrap_or_default()),
             },
             categories,
+            documents: documents.unwrap_or_default(),
         })
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::error::FieldError;
 
@@ -130,15 +131,15 @@ impl OpeningHours {
     }
 }
 
-/// A document reference (an upload's key), never the file itself.
+/// An application document: an upload of purpose `licence_document`, attached to the merchant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentRef {
     /// `business_licence`, `food_permit`, `id_card`, `other`.
     pub kind: String,
-    /// Where the upload is stored, e.g. `uploads/2026/11/licence.jpg`.
+    /// The id of the caller's upload (`POST /uploads?purpose=licence_document`).
     #[serde(rename = "ref")]
-    pub reference: String,
+    pub reference: Uuid,
 }
 
 pub fn documents(field: &str, docs: Vec<DocumentRef>) -> Result<Vec<DocumentRef>, FieldError> {
@@ -152,10 +153,10 @@ pub fn documents(field: &str, docs: Vec<DocumentRef>) -> Result<Vec<DocumentRef>
                 "must be business_licence, food_permit, id_card or other",
             ));
         }
-        if doc.reference.is_empty() || doc.reference.len() > 300 {
+        if docs[..i].iter().any(|d| d.reference == doc.reference) {
             return Err(FieldError::new(
                 format!("{field}[{i}].ref"),
-                "must be 1 to 300 characters",
+                "is listed twice",
             ));
         }
     }

@@ -15,7 +15,7 @@ pub mod settings;
 pub mod team;
 pub mod views;
 
-pub use access::MemberRole;
+pub use access::{may_see_documents, MemberRole};
 pub use models::{
     all_categories, categories, categories_of, find, find_worker, is_courier, is_insider,
     lock_calendars, qualified_workers, refresh_rating, set_credit, worker_ids_of_user,
@@ -33,6 +33,7 @@ use crate::audit::{self, ActorRole, Entry};
 use crate::error::{codes, AppError, AppResult, FieldError};
 use crate::http::Endpoint;
 use crate::jobs::outbox;
+use crate::uploads;
 
 use rules::{Actor, MerchantAction};
 
@@ -92,7 +93,29 @@ pub fn create(
     models::insert(conn, merchant_id, owner_id, &application.fields)?;
     models::set_categories(conn, merchant_id, &application.categories)?;
     models::upsert_member(conn, merchant_id, owner_id, MemberRole::Owner.as_str())?;
+    attach_documents(conn, owner_id, merchant_id, &application.documents)?;
     Ok(merchant_id)
+}
+
+/// Makes the application's documents the uploads attached to the merchant: each must be an
+/// upload of `user` of purpose `licence_document` (or already the merchant's); those no longer
+/// listed are detached (422 on `documents[i].ref` otherwise).
+pub fn attach_documents(
+    conn: &mut PgConnection,
+    user: Uuid,
+    merchant_id: Uuid,
+    documents: &[fields::DocumentRef],
+) -> AppResult<()> {
+    let ids: Vec<(Uuid, String)> = documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.reference, format!("documents[{i}].ref")))
+        .collect();
+    let subject = uploads::Subject {
+        kind: uploads::SubjectKind::Merchant,
+        id: merchant_id,
+    };
+    uploads::replace(conn, user, uploads::Purpose::LicenceDocument, subject, &ids)
 }
 
 /// Moves a (locked) merchant through its lifecycle: checks the rule, swaps the status, writes

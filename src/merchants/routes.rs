@@ -105,6 +105,7 @@ pub async fn update_merchant(
         let merged = edit.apply_to(ApplyRequest::from_merchant(&current, models::categories(conn, merchant_id)?));
         let application = merged.parse(&known, today())?;
         let updated = models::update_fields(conn, merchant_id, &application.fields)?;
+        super::attach_documents(conn, id.user_id, merchant_id, &application.documents)?;
         crate::jobs::merchant_changed(conn, merchant_id)?;
         models::set_categories(conn, merchant_id, &application.categories)?;
         if updated.licence_expires_on != current.licence_expires_on && !status.application_editable() {

@@ -5,7 +5,7 @@
 
 use actix_web::web;
 use chrono::{DateTime, Duration, Utc};
-use diesel::PgConnection;
+use diesel::{OptionalExtension, PgConnection};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -18,6 +18,7 @@ use crate::http::Json;
 use crate::lifecycle;
 use crate::merchants::{self, access};
 use crate::state::AppState;
+use crate::uploads;
 
 use super::models::{self, Order, Proof};
 use super::rules::{self, Actor, HandoffMethod, OrderAction, OrderKind, OrderStatus, ProofError};
@@ -52,7 +53,7 @@ pub struct HandoffProof {
     /// Where it was left or handed over, e.g. "门口鞋柜".
     #[schema(schema_with = Text::<1, 100>::schema)]
     pub drop_point: String,
-    /// Upload references of photos (required for contactless).
+    /// Ids of the caller's `handoff_photo` uploads (at least one for contactless).
     #[serde(default)]
     #[schema(max_items = 10, inline)]
     pub photo_refs: Vec<String>,
@@ -79,6 +80,52 @@ pub struct OrderActionRequest {
     pub requote_cents: Option<i64>,
 }
 
+/// Attaches a proof's photos (ids checked by `check_proof`) to the order: each must be an upload
+/// of the caller's of purpose `handoff_photo`, attached nowhere else.
+fn attach_photos(
+    conn: &mut PgConnection,
+    user: Uuid,
+    order_id: Uuid,
+    refs: &[String],
+) -> AppResult<()> {
+    let subject = uploads::Subject {
+        kind: uploads::SubjectKind::Order,
+        id: order_id,
+    };
+    for (i, id) in uploads::parse_ids("proof.photo_refs", refs, 10)?
+        .into_iter()
+        .enumerate()
+    {
+        let field = format!("proof.photo_refs[{i}]");
+        uploads::attach(
+            conn,
+            user,
+            id,
+            uploads::Purpose::HandoffPhoto,
+            subject,
+            &field,
+        )?;
+    }
+    Ok(())
+}
+
+/// Whether the caller may see the order's handoff photos: its consumer, the merchant's members
+/// and the assigned courier (operators and the uploader are let through by `uploads`).
+pub fn may_see_photos(
+    conn: &mut PgConnection,
+    viewer: Option<&Identity>,
+    order_id: Uuid,
+) -> AppResult<bool> {
+    let (Some(me), Some(order)) = (viewer, models::find(conn, order_id).optional()?) else {
+        return Ok(false);
+    };
+    match relations(conn, me, &order) {
+        Ok(roles) => Ok(!roles.is_empty()),
+        Err(AppError::NotFound) => Ok(false),
+        Err(other) => Err(other),
+    }
+}
+
 /// Checks a proof; a wrong PIN is counted (and committed) by the caller.
 fn check_proof(
     order: &Order,
@@ -95,17 +142,7 @@ fn check_proof(
         ));
     }
     let drop = crate::fields::text("proof.drop_point", &proof.drop_point, 1, 100)?;
-    if proof.photo_refs.len() > 10
-        || proof
-            .photo_refs
-            .iter()
-            .any(|p| p.is_empty() || p.len() > 300)
-    {
-        return Err(AppError::invalid(
-            "proof.photo_refs",
-            "at most 10 references of 1 to 300 characters",
-        ));
-    }
+    let photos = uploads::parse_ids("proof.photo_refs", &proof.photo_refs, 10)?;
     if kind == OrderKind::PickupReturn && order.status == OrderStatus::PickupScheduled {
         match proof.item_count {
             Some(n) if (1..=999).contains(&n) => {}
@@ -134,6 +171,7 @@ fn check_proof(
             pin,
             HandoffProof {
                 drop_point: drop,
+                photo_refs: photos.iter().map(Uuid::to_string).collect(),
                 ..proof
             },
         )
@@ -268,6 +306,7 @@ fn act(
     let saved =
         models::save(conn, &current, &next)?.ok_or_else(|| invalid_transition(from, action))?;
     if let Some((pin_checked, p)) = proof {
+        attach_photos(conn, id.user_id, order_id, &p.photo_refs)?;
         let leg = if action == OrderAction::Deliver {
             "delivery"
         } else {

@@ -16,6 +16,7 @@ pub mod settings;
 pub mod timers;
 pub mod views;
 
+pub use actions::may_see_photos;
 pub use models::delivered;
 pub use privacy::{check_erasable, erase_for, export_for};
 pub use views::OrderResponse;

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 use crate::schema::{handoff_proofs, orders};
+use crate::uploads;
 
 use super::models::Order;
 use super::rules::{Actor, OrderStatus};
@@ -42,8 +43,14 @@ pub fn check_erasable(conn: &mut PgConnection, user: Uuid) -> AppResult<()> {
 }
 
 /// Blanks the recipient, the address and the notes of the orders and the drop points and photos
-/// of their handoff proofs; the orders stay, pseudonymous, for the merchant's records.
-pub fn erase_for(conn: &mut PgConnection, user: Uuid) -> QueryResult<()> {
+/// of their handoff proofs (the photo uploads are deleted with their files); the orders stay,
+/// pseudonymous, for the merchant's records.
+pub fn erase_for(conn: &mut PgConnection, user: Uuid) -> AppResult<()> {
+    let ids: Vec<Uuid> = orders::table
+        .filter(orders::consumer_id.eq(user))
+        .select(orders::id)
+        .load(conn)?;
+    uploads::erase_attached(conn, uploads::SubjectKind::Order, &ids)?;
     let mine = orders::table
         .filter(orders::consumer_id.eq(user))
         .select(orders::id);
@@ -63,6 +70,6 @@ pub fn erase_for(conn: &mut PgConnection, user: Uuid) -> QueryResult<()> {
             orders::drop_point_note.eq(None::<String>),
             orders::note.eq(None::<String>),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    Ok(())
 }

@@ -14,6 +14,7 @@ pub use models::{
     close_reports, find, find_for_update, open_reports, reverse_reports, set_status, Review,
 };
 pub use privacy::{export_for, reports_for, ExportedReport, ExportedReview};
+pub use routes::may_see_photos;
 
 use crate::http::Endpoint;
 

@@ -3,7 +3,7 @@
 use actix_web::{http::StatusCode, web, HttpRequest};
 use chrono::Utc;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::PgConnection;
+use diesel::{OptionalExtension, PgConnection};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -17,6 +17,7 @@ use crate::http::idempotency::{self, IdempotencyKey, Stored};
 use crate::http::Json;
 use crate::merchants::{self};
 use crate::state::AppState;
+use crate::uploads;
 
 use super::models::{self, Review};
 use super::rules;
@@ -43,8 +44,9 @@ pub struct CreateReviewRequest {
     #[serde(default)]
     #[schema(schema_with = Text::<0, 1000>::schema)]
     pub body: String,
-    /// Up to 9 upload references.
+    /// Up to 9 ids of the caller's `review_photo` uploads.
     #[serde(default)]
+    #[schema(max_items = 9)]
     pub photo_refs: Vec<String>,
     /// Show your name unmasked (default: masked, `王**`).
     #[serde(default)]
@@ -70,12 +72,9 @@ fn create(conn: &mut PgConnection, author: Uuid, req: CreateReviewRequest) -> Ap
     let body = f
         .check(text("body", &req.body, 0, 1000))
         .unwrap_or_default();
-    if req.photo_refs.len() > 9 || req.photo_refs.iter().any(|p| p.is_empty() || p.len() > 300) {
-        f.check::<()>(Err(FieldError::new(
-            "photo_refs",
-            "at most 9 references of 1 to 300 characters",
-        )));
-    }
+    let photos = f
+        .check(crate::uploads::parse_ids("photo_refs", &req.photo_refs, 9))
+        .unwrap_or_default();
     f.finish()?;
     let (purchase, field) = match (req.booking_id, req.order_id) {
         (Some(b), None) => (crate::booking::completed(conn, author, b)?, "booking_id"),
@@ -108,7 +107,7 @@ fn create(conn: &mut PgConnection, author: Uuid, req: CreateReviewRequest) -> Ap
         punctuality: req.punctuality,
         hygiene: req.hygiene,
         body,
-        photo_refs: serde_json::json!(req.photo_refs),
+        photo_refs: serde_json::json!(photos),
         mask_author: !req.show_full_name,
         status: if held.is_some() { "held" } else { "published" }.to_owned(),
         held_rule: held.map(|r| r.as_str().to_owned()),
@@ -126,10 +125,53 @@ fn create(conn: &mut PgConnection, author: Uuid, req: CreateReviewRequest) -> Ap
         ),
         other => other.into(),
     })?;
+    let subject = uploads::Subject {
+        kind: uploads::SubjectKind::Review,
+        id: saved.id,
+    };
+    for (i, photo) in photos.into_iter().enumerate() {
+        let field = format!("photo_refs[{i}]");
+        uploads::attach(
+            conn,
+            author,
+            photo,
+            uploads::Purpose::ReviewPhoto,
+            subject,
+            &field,
+        )?;
+    }
     if saved.status == "published" {
         super::refresh_merchant(conn, merchant_id)?;
     }
     Ok(saved)
+}
+
+/// The review's author, the merchant's members and operators.
+fn insider(conn: &mut PgConnection, id: Option<&Identity>, review: &Review) -> AppResult<bool> {
+    Ok(match id {
+        Some(i) if i.user_id == review.author_id => true,
+        Some(i) if i.role == crate::auth::PlatformRole::Operator => true,
+        Some(i) => {
+            crate::merchants::access::role_of(conn, review.merchant_id, i.user_id)?.is_some()
+        }
+        None => false,
+    })
+}
+
+/// Whether the caller may see the review's photos: anyone while it is published (and its
+/// merchant approved), otherwise its author, the merchant's members and operators (a hidden
+/// review shows no photos to the public).
+pub fn may_see_photos(
+    conn: &mut PgConnection,
+    viewer: Option<&Identity>,
+    review_id: Uuid,
+) -> AppResult<bool> {
+    let Some(review) = models::find(conn, review_id).optional()? else {
+        return Ok(false);
+    };
+    let public = review.status == "published"
+        && merchants::find(conn, review.merchant_id)?.status == "approved";
+    Ok(public || insider(conn, viewer, &review)?)
 }
 
 /// Reviews a completed booking or a delivered order, once, within 15 days. Requires an
@@ -251,15 +293,7 @@ pub async fn get_review(
         let review = models::find(conn, review_id)?;
         let public = matches!(review.status.as_str(), "published" | "hidden")
             && merchants::find(conn, review.merchant_id)?.status == "approved";
-        let insider = match id {
-            Some(i) if i.user_id == review.author_id => true,
-            Some(i) if i.role == crate::auth::PlatformRole::Operator => true,
-            Some(i) => {
-                crate::merchants::access::role_of(conn, review.merchant_id, i.user_id)?.is_some()
-            }
-            None => false,
-        };
-        if !public && !insider {
+        if !public && !insider(conn, id.as_ref(), &review)? {
             return Err(AppError::NotFound);
         }
         let name = author_name(conn, review.author_id)?;

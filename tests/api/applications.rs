@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use serde_json::json;
 
+use crate::helpers::images::{jpeg, png};
 use crate::helpers::merchants::application;
 use crate::helpers::TestApp;
 
@@ -29,8 +30,10 @@ async fn an_application_without_its_licence_documents_is_not_submitted() {
             .json(json!({ "documents": docs }))
             .send()
     };
+    let licence = app.upload(&owner, "licence_document", png(false)).await;
+    let permit = app.upload(&owner, "licence_document", jpeg(false)).await;
     assert_eq!(
-        patch(json!([{"kind": "business_licence", "ref": "uploads/l.jpg"}]))
+        patch(json!([{"kind": "business_licence", "ref": licence}]))
             .await
             .status,
         StatusCode::OK
@@ -50,8 +53,8 @@ async fn an_application_without_its_licence_documents_is_not_submitted() {
         .await
         .unwrap();
     assert_eq!(status, "draft");
-    patch(json!([{"kind": "business_licence", "ref": "uploads/l.jpg"},
-                 {"kind": "food_permit", "ref": "uploads/p.jpg"}]))
+    patch(json!([{"kind": "business_licence", "ref": licence},
+                 {"kind": "food_permit", "ref": permit}]))
     .await;
     let res = submit().await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);

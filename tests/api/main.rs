@@ -22,3 +22,4 @@ mod reviews;
 mod scale;
 mod seed;
 mod sessions;
+mod uploads;

@@ -13,7 +13,10 @@ async fn an_application_goes_from_draft_to_approved_with_an_audit_trail_and_an_e
     let res = app
         .post("/api/v1/merchants")
         .bearer(&owner.access)
-        .json(application(&["housekeeping"]))
+        .json(
+            app.with_documents(&owner, application(&["housekeeping"]))
+                .await,
+        )
         .send()
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
@@ -190,7 +193,9 @@ async fn refused_transitions_and_roles() {
 async fn the_credit_code_and_the_food_permit_are_checked() {
     let app = TestApp::spawn().await;
     let owner = app.consumer().await;
-    let mut body = application(&["housekeeping"]);
+    let mut body = app
+        .with_documents(&owner, application(&["housekeeping"]))
+        .await;
     body["credit_code"] = json!("91350100M000100Y44");
     let res = app
         .post("/api/v1/merchants")
@@ -201,7 +206,7 @@ async fn the_credit_code_and_the_food_permit_are_checked() {
     res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(res.fields(), ["credit_code"]);
 
-    let mut body = application(&["catering"]);
+    let mut body = app.with_documents(&owner, application(&["catering"])).await;
     body["food_permit_no"] = Value::Null;
     let res = app
         .post("/api/v1/merchants")
@@ -211,7 +216,9 @@ async fn the_credit_code_and_the_food_permit_are_checked() {
         .await;
     assert_eq!(res.fields(), ["food_permit_no"]);
 
-    let mut body = application(&["housekeeping", "pet_grooming"]);
+    let mut body = app
+        .with_documents(&owner, application(&["housekeeping", "pet_grooming"]))
+        .await;
     body["service_radius_m"] = json!(50);
     body["licence_expires_on"] = json!("2020-01-01");
     let res = app
@@ -229,7 +236,7 @@ async fn the_credit_code_and_the_food_permit_are_checked() {
     assert_eq!(
         app.post("/api/v1/merchants")
             .bearer(&owner.access)
-            .json(application(&["catering"]))
+            .json(app.with_documents(&owner, application(&["catering"])).await)
             .send()
             .await
             .status,
@@ -526,7 +533,7 @@ async fn the_licence_expiry_job_suspends_and_emails() {
     assert_eq!(emails.len(), sent_before + 1);
     assert!(emails.last().unwrap().to.contains(&owner.email));
     // The recurring jobs are still scheduled, for later.
-    assert_eq!(app.count("jobs"), 2);
+    assert_eq!(app.count("jobs"), 3);
     assert_eq!(app.run_jobs().await, 0);
 }
 

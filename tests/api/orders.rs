@@ -9,10 +9,6 @@ use serde_json::json;
 use crate::helpers::orders::drop_address;
 use crate::helpers::TestApp;
 
-fn photo(drop: &str) -> serde_json::Value {
-    json!({"proof": {"method": "contactless", "drop_point": drop, "photo_refs": ["uploads/drop.jpg"]}})
-}
-
 #[actix_web::test]
 async fn a_catering_order_goes_from_placed_to_completed_with_proof_and_safety_card() {
     let app = TestApp::spawn().await;
@@ -69,7 +65,12 @@ async fn a_catering_order_goes_from_placed_to_completed_with_proof_and_safety_ca
     res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(res.fields(), ["proof.photo_refs"]);
     let res = app
-        .order_act(&k.courier_user, &id, "deliver", photo("门口鞋柜"))
+        .order_act(
+            &k.courier_user,
+            &id,
+            "deliver",
+            app.photo(&k.courier_user, "门口鞋柜").await,
+        )
         .await;
     assert_eq!(res.body["status"], "delivered", "{}", res.text);
 
@@ -251,7 +252,9 @@ async fn refused_order_transitions_answer_409_and_write_nothing() {
         } else {
             &k.owner
         };
-        let res = app.order_act(user, &id, action, photo("门口")).await;
+        let res = app
+            .order_act(user, &id, action, app.photo(user, "门口").await)
+            .await;
         res.assert_problem(StatusCode::CONFLICT, "invalid_transition");
     }
     app.order_act(&consumer, &id, "accept", json!({}))
@@ -355,8 +358,13 @@ async fn the_merchant_and_courier_see_masked_contacts_and_the_address_only_while
     for action in ["ready", "pick-up"] {
         app.order_act(&k.owner, &id, action, json!({})).await;
     }
-    app.order_act(&k.courier_user, &id, "deliver", photo("门口"))
-        .await;
+    app.order_act(
+        &k.courier_user,
+        &id,
+        "deliver",
+        app.photo(&k.courier_user, "门口").await,
+    )
+    .await;
     app.order_act(&consumer, &id, "confirm-receipt", json!({}))
         .await;
     for viewer in [&k.owner, &k.courier_user] {
@@ -435,7 +443,12 @@ async fn cancellations_after_acceptance_failed_deliveries_and_lateness_create_re
         ))
         .unwrap();
     let res = app
-        .order_act(&k.owner, &late, "deliver", photo("门口"))
+        .order_act(
+            &k.owner,
+            &late,
+            "deliver",
+            app.photo(&k.owner, "门口").await,
+        )
         .await;
     assert_eq!(res.body["late_minutes"], 25);
     assert_eq!(res.body["refunds"][0]["kind"], "late_compensation");
@@ -559,14 +572,33 @@ async fn a_laundry_order_is_collected_requoted_processed_and_returned() {
         .await;
     // Collecting needs a proof with the item count.
     let res = app
-        .order_act(&k.courier_user, &id, "pick-up", photo("门口"))
+        .order_act(
+            &k.courier_user,
+            &id,
+            "pick-up",
+            app.photo(&k.courier_user, "门口").await,
+        )
         .await;
     assert_eq!(res.fields(), ["proof.item_count"]);
     let res = app.order_act(&k.courier_user, &id, "pick-up",
         json!({"proof": {"method": "in_person", "drop_point": "门口", "pin": null, "item_count": 4}})).await;
     assert_eq!(res.fields(), ["proof.pin"]);
+    let photos = [
+        app.upload(
+            &k.courier_user,
+            "handoff_photo",
+            crate::helpers::images::jpeg(true),
+        )
+        .await,
+        app.upload(
+            &k.courier_user,
+            "handoff_photo",
+            crate::helpers::images::webp(true),
+        )
+        .await,
+    ];
     let res = app.order_act(&k.courier_user, &id, "pick-up",
-        json!({"proof": {"method": "contactless", "drop_point": "门口", "photo_refs": ["a.jpg", "b.jpg"], "item_count": 4}})).await;
+        json!({"proof": {"method": "contactless", "drop_point": "门口", "photo_refs": photos, "item_count": 4}})).await;
     assert_eq!(res.body["status"], "picked_up", "{}", res.text);
     assert_eq!(res.body["item_count"], 4);
     // Four collected, three ordered: processing waits for a re-quote.
@@ -582,7 +614,12 @@ async fn a_laundry_order_is_collected_requoted_processed_and_returned() {
     assert_eq!(res.body["amounts"]["total_cents"], 5000);
     app.order_act(&k.owner, &id, "send-back", json!({})).await;
     let res = app
-        .order_act(&k.courier_user, &id, "deliver", photo("门口"))
+        .order_act(
+            &k.courier_user,
+            &id,
+            "deliver",
+            app.photo(&k.courier_user, "门口").await,
+        )
         .await;
     assert_eq!(res.body["status"], "delivered", "{}", res.text);
     let legs: Vec<&str> = res.body["proofs"]
@@ -655,7 +692,12 @@ async fn an_in_person_order_is_not_dropped_and_the_courier_keeps_the_safety_card
         app.order_act(&k.owner, &id, action, json!({})).await;
     }
     let res = app
-        .order_act(&k.courier_user, &id, "deliver", photo("门口"))
+        .order_act(
+            &k.courier_user,
+            &id,
+            "deliver",
+            app.photo(&k.courier_user, "门口").await,
+        )
         .await;
     assert_eq!(res.fields(), ["proof.method"]);
 }

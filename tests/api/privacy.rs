@@ -263,7 +263,14 @@ async fn deleting_an_account_erases_identifiers_and_keeps_pseudonymous_records()
     for action in ["accept", "ready", "pick-up"] {
         app.order_act(&k.owner, &order, action, json!({})).await;
     }
-    app.order_act(&k.owner, &order, "deliver", json!({"proof": {"method": "contactless", "drop_point": "独特路门口", "photo_refs": ["p.jpg"]}})).await;
+    let photo = app
+        .upload(
+            &k.owner,
+            "handoff_photo",
+            crate::helpers::images::jpeg(true),
+        )
+        .await;
+    app.order_act(&k.owner, &order, "deliver", json!({"proof": {"method": "contactless", "drop_point": "独特路门口", "photo_refs": [photo]}})).await;
     app.order_act(&me, &order, "confirm-receipt", json!({}))
         .await;
     let owner_cannot = app

@@ -8,7 +8,7 @@ use crate::helpers::TestApp;
 async fn demo_seeding_is_idempotent_and_yields_approved_merchants_of_every_category() {
     let app = TestApp::spawn().await;
     for _ in 0..2 {
-        lifemarket::seed::demo(&mut app.conn(), &app.state.passwords).unwrap();
+        lifemarket::seed::demo(&mut app.conn(), &app.state.passwords, &app.state.store).unwrap();
     }
     assert_eq!(app.count("users"), 3);
     assert_eq!(app.count("merchants"), 4);

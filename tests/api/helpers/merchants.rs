@@ -32,17 +32,32 @@ pub fn application(categories: &[&str]) -> Value {
         "opening_hours": {"mon": [["09:00", "21:00"]], "sat": [["10:00", "18:00"]]},
         "time_zone": "Asia/Shanghai",
         "documents": if categories.contains(&"catering") {
-            json!([{"kind": "business_licence", "ref": "uploads/licence.jpg"},
-                   {"kind": "food_permit", "ref": "uploads/permit.jpg"}])
+            json!([{"kind": "business_licence", "ref": TO_UPLOAD},
+                   {"kind": "food_permit", "ref": TO_UPLOAD}])
         } else {
-            json!([{"kind": "business_licence", "ref": "uploads/licence.jpg"}])
+            json!([{"kind": "business_licence", "ref": TO_UPLOAD}])
         }
     })
 }
 
+/// The `ref` of an application's documents until [`TestApp::with_documents`] uploads them.
+pub const TO_UPLOAD: &str = "to-upload";
+
 impl TestApp {
-    /// A draft merchant of `owner` from `body`; returns its id.
+    /// `body` with each document still [`TO_UPLOAD`] uploaded by `owner`.
+    pub async fn with_documents(&self, owner: &TestUser, mut body: Value) -> Value {
+        if let Some(docs) = body["documents"].as_array_mut() {
+            for doc in docs.iter_mut().filter(|d| d["ref"] == TO_UPLOAD) {
+                let png = super::images::png(false);
+                doc["ref"] = json!(self.upload(owner, "licence_document", png).await);
+            }
+        }
+        body
+    }
+
+    /// A draft merchant of `owner` from `body` (its documents uploaded); returns its id.
     pub async fn draft_merchant(&self, owner: &TestUser, body: Value) -> String {
+        let body = self.with_documents(owner, body).await;
         let res = self
             .post("/api/v1/merchants")
             .bearer(&owner.access)

@@ -3,6 +3,7 @@
 
 pub mod booking;
 pub mod db;
+pub mod images;
 pub mod merchants;
 pub mod orders;
 pub mod proxy;
@@ -113,6 +114,26 @@ impl TestApp {
         self.state.mailer.sent()
     }
 
+    /// Uploads `bytes` as `user` for `purpose`; returns the upload's id.
+    pub async fn upload(&self, user: &TestUser, purpose: &str, bytes: Vec<u8>) -> String {
+        let res = self
+            .post(&format!("/api/v1/uploads?purpose={purpose}"))
+            .bearer(&user.access)
+            .body("application/octet-stream", bytes)
+            .send()
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        res.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The directory this app stores uploads in.
+    pub fn upload_dir(&self) -> std::path::PathBuf {
+        match &self.state.config.upload_store {
+            lifemarket::config::StoreConfig::Directory(dir) => dir.clone(),
+            other => panic!("tests store uploads in a directory, not {other:?}"),
+        }
+    }
+
     /// Registers a consumer through the API.
     pub async fn consumer(&self) -> TestUser {
         let n = uuid::Uuid::new_v4().simple().to_string();
@@ -164,6 +185,13 @@ impl TestApp {
         f: impl FnOnce(&mut PgConnection) -> lifemarket::error::AppResult<T> + Send + 'static,
     ) -> lifemarket::error::AppResult<T> {
         app_db::run(&self.state.pool, f).await
+    }
+}
+
+impl Drop for TestApp {
+    /// The upload directory goes with the test (the database is dropped by `TestDb`).
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.upload_dir());
     }
 }
 

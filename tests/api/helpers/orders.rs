@@ -23,6 +23,14 @@ pub fn drop_address() -> Value {
 }
 
 impl TestApp {
+    /// A contactless handoff proof at `drop` with a photo `user` uploads first.
+    pub async fn photo(&self, user: &TestUser, drop: &str) -> Value {
+        let photo = self
+            .upload(user, "handoff_photo", super::images::jpeg(true))
+            .await;
+        json!({"proof": {"method": "contactless", "drop_point": drop, "photo_refs": [photo]}})
+    }
+
     /// An open merchant of `category` selling two `fulfilment` items, with order fees of 100
     /// (packaging) and 500 (delivery), and a courier with an account of their own.
     pub async fn kitchen_of(&self, category: &str, fulfilment: &str) -> Kitchen {
