@@ -15,7 +15,7 @@ use super::ServiceResponse;
 
 /// A merchant's profile with its active services. Consumers see approved merchants only;
 /// members and operators see any state, with the application.
-#[utoipa::path(get, path = "/api/v1/merchants/{id}", tag = "merchants",
+#[utoipa::path(get, path = "/api/v1/merchants/{id}", security((), ("bearer" = [])), tag = "merchants",
     params(("id" = Uuid, Path)),
     responses((status = 200, body = MerchantResponse), (status = 404, body = Problem)))]
 pub async fn get_merchant(
