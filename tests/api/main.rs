@@ -9,6 +9,7 @@ mod applications;
 mod auth;
 mod booking;
 mod catalog;
+mod cors;
 mod discovery;
 mod idempotency;
 mod jobs;
