@@ -129,6 +129,8 @@ pub struct Config {
     pub login_limit_per_address: Limit,
     /// Peers whose `X-Forwarded-For` is trusted (the load balancer).
     pub trusted_proxies: Vec<IpAddr>,
+    /// Origins (`https://app.example.cn`) whose browser apps may call the API; none when empty.
+    pub cors_allowed_origins: Vec<String>,
     /// Whether `serve` also runs the job worker loop.
     pub run_worker_in_server: bool,
     pub worker_concurrency: usize,
@@ -191,6 +193,35 @@ where
     }
 }
 
+/// `CORS_ALLOWED_ORIGINS`: comma-separated origins, each `http(s)://host[:port]` exactly as a
+/// browser sends it in `Origin` (no path, no trailing slash, no wildcard).
+fn cors_origins(raw: &str) -> Result<Vec<String>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let host = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            let valid = host.is_some_and(|h| {
+                !h.is_empty()
+                    && h.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+            });
+            if valid {
+                Ok(origin.to_ascii_lowercase())
+            } else {
+                Err(ConfigError::Invalid {
+                    name: "CORS_ALLOWED_ORIGINS",
+                    reason: format!(
+                        "`{origin}` is not an origin such as https://app.example.cn (scheme, host, optional port)"
+                    ),
+                })
+            }
+        })
+        .collect()
+}
+
 impl Config {
     /// Reads the configuration from the environment (`APP_ENV`, `DATABASE_URL`, ...).
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -229,6 +260,10 @@ impl Config {
             .transpose()?
             .unwrap_or_default();
         let bind_addr = var("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let cors_allowed_origins = var("CORS_ALLOWED_ORIGINS")
+            .map(|raw| cors_origins(&raw))
+            .transpose()?
+            .unwrap_or_default();
         let config = Config {
             env,
             database_url: Secret::new(
@@ -264,6 +299,7 @@ impl Config {
                 window: Duration::from_secs(15 * 60),
             },
             trusted_proxies,
+            cors_allowed_origins,
             run_worker_in_server: parse_var("RUN_WORKER_IN_SERVER", true)?,
             worker_concurrency: parse_var("WORKER_CONCURRENCY", 2)?,
             json_body_limit: parse_var("JSON_BODY_LIMIT", 64 * 1024)?,
@@ -310,6 +346,7 @@ impl Config {
                 window: Duration::from_secs(900),
             },
             trusted_proxies: Vec::new(),
+            cors_allowed_origins: Vec::new(),
             run_worker_in_server: false,
             worker_concurrency: 1,
             json_body_limit: 64 * 1024,
@@ -362,6 +399,18 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn cors_origins_are_a_comma_separated_list_of_origins() {
+        assert_eq!(
+            cors_origins(" https://app.example.cn, http://localhost:5173 ,").unwrap(),
+            vec!["https://app.example.cn", "http://localhost:5173"]
+        );
+        assert!(cors_origins("").unwrap().is_empty());
+        for bad in ["*", "app.example.cn", "https://app.example.cn/", "https://"] {
+            assert!(cors_origins(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn secrets_do_not_print() {

@@ -123,6 +123,7 @@ macro_rules! action_routes {
         $(
             $(#[$doc])*
             #[utoipa::path(post, path = $path, tag = $tag, security(("bearer" = [])),
+                operation_id = $crate::lifecycle::action_operation_id($path),
                 params(("id" = Uuid, Path)), request_body = $req,
                 responses((status = 200, body = $resp), (status = 403, body = Problem),
                     (status = 404, body = Problem),
@@ -141,6 +142,21 @@ macro_rules! action_routes {
 }
 
 pub(crate) use action_routes;
+
+/// The operation id of an action route in the OpenAPI document: the action (the last path
+/// segment) and the singular of the collection, so that the same action of a booking and of an
+/// order get distinct names in generated clients: `/api/v1/orders/{id}/pick-up` is
+/// `pick_up_order`, `/api/v1/bookings/{id}/cancel` is `cancel_booking`.
+pub fn action_operation_id(path: &str) -> String {
+    let collection = path
+        .trim_start_matches("/api/v1/")
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let action = path.rsplit('/').next().unwrap_or_default();
+    let thing = collection.strip_suffix('s').unwrap_or(collection);
+    format!("{}_{thing}", action.replace('-', "_"))
+}
 
 /// A value of a `named_enum!`.
 pub trait Named: Copy {
@@ -187,6 +203,16 @@ mod tests {
     crate::lifecycle::named_enum! {
         /// A test set.
         pub enum Colour { DeepRed = "deep_red", Blue = "blue" }
+    }
+
+    #[test]
+    fn action_operation_ids_name_the_action_and_the_thing() {
+        use super::action_operation_id as id;
+        assert_eq!(id("/api/v1/bookings/{id}/cancel"), "cancel_booking");
+        assert_eq!(id("/api/v1/orders/{id}/cancel"), "cancel_order");
+        assert_eq!(id("/api/v1/orders/{id}/pick-up"), "pick_up_order");
+        assert_eq!(id("/api/v1/orders/{id}/return"), "return_order");
+        assert_eq!(id("/api/v1/bookings/{id}/no-show"), "no_show_booking");
     }
 
     #[test]

@@ -81,7 +81,7 @@ pub struct StatusResponse {
 }
 
 /// Confirms the email address with the token from the welcome email.
-#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "privacy", request_body = TokenRequest,
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "privacy", security(), request_body = TokenRequest,
     responses((status = 200, body = StatusResponse), (status = 422, body = Problem, description = "token_invalid")))]
 pub async fn verify_email(
     state: web::Data<AppState>,
@@ -117,7 +117,7 @@ pub struct ResetRequest {
 }
 
 /// Sends a reset link if the email is registered. Always 202 with the same body.
-#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "privacy", request_body = ResetRequest,
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "privacy", operation_id = "request_password_reset", security(), request_body = ResetRequest,
     responses((status = 202, body = StatusResponse), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn request_reset(
     req: HttpRequest,
@@ -165,7 +165,7 @@ pub struct ResetConfirmRequest {
 }
 
 /// Sets a new password with the token from the reset email; every session is signed out.
-#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "privacy", request_body = ResetConfirmRequest,
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "privacy", operation_id = "confirm_password_reset", security(), request_body = ResetConfirmRequest,
     responses((status = 200, body = StatusResponse), (status = 422, body = Problem, description = "token_invalid, validation_failed")))]
 pub async fn confirm_reset(
     state: web::Data<AppState>,

@@ -81,7 +81,7 @@ fn must_be_true() -> utoipa::openapi::Object {
 }
 
 /// Creates a consumer account, signs it in and sends a welcome email.
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterRequest,
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", security(), request_body = RegisterRequest,
     responses((status = 201, body = TokenResponse),
         (status = 409, body = Problem, description = "email_taken"),
         (status = 422, body = Problem, description = "validation_failed, naming each field")))]

@@ -62,7 +62,7 @@ fn invalid_credentials() -> AppError {
 
 /// Signs in with email and password. Limited per account and per client address; an unknown
 /// email and a wrong password get the same answer in the same time.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(), request_body = LoginRequest,
     responses((status = 200, body = TokenResponse),
         (status = 401, body = Problem, description = "invalid_credentials"),
         (status = 422, body = Problem), (status = 429, body = Problem)))]
@@ -101,7 +101,7 @@ pub async fn login(
 
 /// Exchanges a refresh token for a new access token and a new refresh token. Replaying a spent
 /// refresh token revokes every token of that sign-in.
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", security(), request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse),
         (status = 401, body = Problem, description = "refresh_token_invalid or refresh_token_reused")))]
 pub async fn refresh(
@@ -129,7 +129,7 @@ pub async fn refresh(
 }
 
 /// Ends the session the refresh token belongs to. Always 204, even for an unknown token.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(), request_body = RefreshRequest,
     responses((status = 204, description = "signed out"), (status = 422, body = Problem)))]
 pub async fn logout(
     state: web::Data<AppState>,

@@ -72,10 +72,15 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let cors = http::cors::cors(&state.config);
     App::new()
         .app_data(web::Data::new(state))
         .app_data(web::Data::new(uploads::access()))
         .app_data(http::path_config())
+        .wrap(cors)
+        .wrap(middleware::from_fn(
+            http::cors::refused_preflight_as_problem,
+        ))
         .wrap(middleware::from_fn(http::metrics::record))
         .wrap(middleware::from_fn(http::request_id::echo))
         .wrap(tracing_actix_web::TracingLogger::default())

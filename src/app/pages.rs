@@ -34,7 +34,7 @@ pub struct ServicePage {
 
 /// A merchant's profile with its active services and booking policy. Consumers see approved
 /// merchants only; members and operators see any state, with the application.
-#[utoipa::path(get, path = "/api/v1/merchants/{id}", tag = "merchants",
+#[utoipa::path(get, path = "/api/v1/merchants/{id}", security((), ("bearer" = [])), tag = "merchants",
     params(("id" = Uuid, Path)),
     responses((status = 200, body = MerchantPage), (status = 404, body = Problem)))]
 pub async fn get_merchant(
@@ -55,7 +55,7 @@ pub async fn get_merchant(
 
 /// A service, with its merchant's booking policy when it is booked: visible to everyone while
 /// active and its merchant approved; always to the merchant's members and to operators.
-#[utoipa::path(get, path = "/api/v1/services/{id}", tag = "catalog",
+#[utoipa::path(get, path = "/api/v1/services/{id}", security((), ("bearer" = [])), tag = "catalog",
     params(("id" = Uuid, Path)),
     responses((status = 200, body = ServicePage), (status = 404, body = Problem)))]
 pub async fn get_service(

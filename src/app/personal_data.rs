@@ -35,14 +35,33 @@ pub struct Export {
     pub orders: Vec<OrderResponse>,
     pub reviews: Vec<ExportedReview>,
     pub reports: Vec<ExportedReport>,
-    /// Merchants the caller is a member of, with the role.
+    /// Merchants the caller is a member of, with the role: `[merchant id, role]` pairs.
+    #[schema(schema_with = membership_pairs)]
     pub memberships: Vec<(Uuid, String)>,
     /// The files the caller uploaded (`GET /uploads/{id}` serves each).
     pub uploads: Vec<ExportedUpload>,
 }
 
+/// `[[merchant id, role]]`: pairs of strings, stated without a tuple schema (`prefixItems`,
+/// `items: false`), which client generators do not read.
+fn membership_pairs() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let pair = ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::String))
+        .min_items(Some(2))
+        .max_items(Some(2))
+        .description(Some(
+            "The merchant's id (a UUID), then the role: owner, manager or staff",
+        ))
+        .examples([serde_json::json!([
+            "019a4f5e-2b1c-7d3e-8f90-123456789abc",
+            "owner"
+        ])]);
+    ArrayBuilder::new().items(pair).build()
+}
+
 /// Everything the platform holds about the caller, as one JSON document.
-#[utoipa::path(get, path = "/api/v1/me/export", tag = "privacy", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/me/export", tag = "privacy", operation_id = "export_personal_data", security(("bearer" = [])),
     responses((status = 200, body = Export), (status = 401, body = Problem)))]
 pub async fn export(id: Identity, state: web::Data<AppState>) -> AppResult<web::Json<Export>> {
     let me = id.user_id;

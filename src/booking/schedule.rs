@@ -42,7 +42,6 @@ pub struct ScheduleException {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Schedule {
-    #[schema(value_type = Object, example = json!({"mon": [["09:00", "12:00"], ["13:00", "18:00"]]}))]
     pub weekly: OpeningHours,
     #[serde(default)]
     pub exceptions: Vec<ScheduleException>,
@@ -239,7 +238,7 @@ impl BookingSettings {
 }
 
 /// The merchant's booking settings (any member).
-#[utoipa::path(get, path = "/api/v1/merchants/{id}/booking-settings", tag = "booking", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/merchants/{id}/booking-settings", tag = "booking", operation_id = "get_booking_settings", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = BookingSettings), (status = 404, body = Problem)))]
 pub async fn get_settings(
@@ -253,7 +252,7 @@ pub async fn get_settings(
 }
 
 /// Replaces the merchant's booking settings (owner or manager).
-#[utoipa::path(put, path = "/api/v1/merchants/{id}/booking-settings", tag = "booking", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/merchants/{id}/booking-settings", tag = "booking", operation_id = "put_booking_settings", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = BookingSettings,
     responses((status = 200, body = BookingSettings), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]

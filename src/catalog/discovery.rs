@@ -269,7 +269,7 @@ fn decorate(conn: &mut PgConnection, rows: Vec<Row>) -> QueryResult<Vec<Merchant
 }
 
 /// Finds merchants near a point (or everywhere), nearest, best rated or most trusted first.
-#[utoipa::path(get, path = "/api/v1/merchants", tag = "discovery", params(SearchQuery),
+#[utoipa::path(get, path = "/api/v1/merchants", tag = "discovery", operation_id = "search_merchants", security(), params(SearchQuery),
     responses((status = 200, body = Page<MerchantCard>), (status = 422, body = Problem)))]
 pub async fn search(
     state: web::Data<AppState>,

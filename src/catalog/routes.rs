@@ -28,7 +28,7 @@ pub struct CategoryResponse {
 }
 
 /// The service categories.
-#[utoipa::path(get, path = "/api/v1/categories", tag = "catalog",
+#[utoipa::path(get, path = "/api/v1/categories", security(), tag = "catalog",
     responses((status = 200, body = Vec<CategoryResponse>)))]
 pub async fn list_categories(
     state: web::Data<AppState>,
@@ -102,7 +102,7 @@ fn insider(conn: &mut PgConnection, merchant_id: Uuid, id: Option<Identity>) -> 
 
 /// A merchant's services: active ones of approved merchants for everyone; all of them for its
 /// members and operators.
-#[utoipa::path(get, path = "/api/v1/merchants/{id}/services", tag = "catalog",
+#[utoipa::path(get, path = "/api/v1/merchants/{id}/services", security((), ("bearer" = [])), tag = "catalog",
     params(("id" = Uuid, Path), PageParams),
     responses((status = 200, body = Page<ServiceResponse>), (status = 404, body = Problem)))]
 pub async fn list_services(

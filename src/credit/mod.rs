@@ -77,7 +77,7 @@ pub struct CreditResponse {
     pub computed_at: chrono::DateTime<Utc>,
 }
 
-#[utoipa::path(get, path = "/api/v1/merchants/{id}/credit", tag = "credit", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/api/v1/merchants/{id}/credit", tag = "credit", security((), ("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = CreditResponse), (status = 404, body = Problem)))]
 pub async fn get_credit(
     id: Option<Identity>,

@@ -16,14 +16,14 @@ pub struct Health {
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/healthz", tag = "health", security(), responses((status = 200, body = Health)))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
 /// The database can be reached; 503 `database_unavailable` (with Retry-After) when not, and
 /// 503 `{"status": "draining"}` while the process shuts down.
-#[utoipa::path(get, path = "/readyz", tag = "health",
+#[utoipa::path(get, path = "/readyz", security(), tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Problem)))]
 pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     if state.draining.load(std::sync::atomic::Ordering::Relaxed) {

@@ -1,7 +1,9 @@
 //! HTTP plumbing shared by every feature: the JSON extractor, endpoints with 405, pagination,
-//! idempotency keys, rate limits, client addresses, request ids, metrics, health and OpenAPI.
+//! idempotency keys, rate limits, client addresses, request ids, metrics, health, CORS and
+//! OpenAPI.
 
 mod client;
+pub mod cors;
 mod endpoint;
 pub mod health;
 pub mod idempotency;

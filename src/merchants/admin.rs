@@ -140,6 +140,7 @@ macro_rules! decision_route {
     ($name:ident, $action:expr, $body:ty, $path:literal, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "admin", security(("bearer" = [])),
+            operation_id = concat!(stringify!($name), "_merchant"),
             params(("id" = Uuid, Path)), request_body = $body,
             responses((status = 200, body = MerchantResponse), (status = 403, body = Problem),
                 (status = 404, body = Problem), (status = 409, body = Problem, description = "invalid_transition"),

@@ -44,7 +44,6 @@ pub struct ApplyRequest {
     /// 100 to 30000 metres.
     #[schema(example = 5000)]
     pub service_radius_m: i32,
-    #[schema(value_type = Object, example = json!({"mon": [["09:00", "21:00"]], "sat": [["10:00", "14:00"], ["17:00", "22:00"]]}))]
     pub opening_hours: OpeningHours,
     /// IANA time zone; default `Asia/Shanghai`.
     pub time_zone: Option<String>,
@@ -216,7 +215,6 @@ pub struct UpdateMerchantRequest {
     pub lat: Option<f64>,
     pub lng: Option<f64>,
     pub service_radius_m: Option<i32>,
-    #[schema(value_type = Option<Object>)]
     pub opening_hours: Option<OpeningHours>,
     pub time_zone: Option<String>,
     pub documents: Option<Vec<DocumentRef>>,

@@ -81,6 +81,17 @@ pub struct OpeningHours(pub BTreeMap<String, Vec<[String; 2]>>);
 
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
+/// What `OpeningHours::parse` takes as a time: two digits, a colon, two digits (`24:00` too).
+pub const HH_MM_PATTERN: &str = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$";
+
+/// Minutes since midnight of "HH:MM" written exactly so (`9:00` and ` 09:00` are not).
+fn strict_minutes_of(raw: &str) -> Option<u32> {
+    let b = raw.as_bytes();
+    let shaped =
+        b.len() == 5 && b[2] == b':' && [0, 1, 3, 4].iter().all(|&i| b[i].is_ascii_digit());
+    shaped.then(|| minutes_of(raw)).flatten()
+}
+
 /// Minutes since midnight of "HH:MM" (24:00 allowed as the end of the day).
 pub fn minutes_of(raw: &str) -> Option<u32> {
     if raw == "24:00" {
@@ -102,7 +113,8 @@ impl OpeningHours {
             }
             let mut last_end = 0;
             for [open, close] in intervals {
-                let (Some(open), Some(close)) = (minutes_of(open), minutes_of(close)) else {
+                let (Some(open), Some(close)) = (strict_minutes_of(open), strict_minutes_of(close))
+                else {
                     return Err(at("times must be HH:MM"));
                 };
                 if open >= close {
@@ -130,6 +142,48 @@ impl OpeningHours {
             .unwrap_or_default()
     }
 }
+
+/// The document states what `parse` takes: the seven day keys (no other), each at most four
+/// intervals of two `HH:MM` times. Order and overlap are checked by `parse` (422).
+impl utoipa::PartialSchema for OpeningHours {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Type};
+        let time = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(HH_MM_PATTERN))
+            .examples(["09:00"]);
+        let interval = ArrayBuilder::new()
+            .items(time)
+            .min_items(Some(2))
+            .max_items(Some(2))
+            .description(Some("[opens, closes], opens before closes"));
+        let day = ArrayBuilder::new()
+            .items(interval)
+            .max_items(Some(4))
+            .description(Some(
+                "In order, not overlapping; an empty list or no key: closed",
+            ))
+            .build();
+        WEEKDAYS
+            .iter()
+            .fold(ObjectBuilder::new().schema_type(Type::Object), |o, d| {
+                o.property(*d, day.clone())
+            })
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .description(Some(
+                "Weekly hours in the merchant's local time: for each day (`mon`..`sun`) up to \
+                 four `[\"HH:MM\", \"HH:MM\"]` intervals, in order and not overlapping; \
+                 `\"24:00\"` closes at midnight. A day that is absent is closed.",
+            ))
+            .examples([serde_json::json!({
+                "mon": [["09:00", "12:00"], ["13:00", "18:00"]],
+                "sat": [["10:00", "14:00"]]
+            })])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for OpeningHours {}
 
 /// An application document: an upload of purpose `licence_document`, attached to the merchant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -221,6 +275,23 @@ mod tests {
             hours(serde_json::json!({"mon": [["09:00", "14:00"], ["13:00", "18:00"]]})).is_err()
         );
         assert!(hours(serde_json::json!({"mon": [["9am", "5pm"]]})).is_err());
+    }
+
+    #[test]
+    fn opening_hours_take_exactly_the_times_the_document_states() {
+        let pattern = |t: &str| {
+            let (hh, mm) = t.split_once(':').unwrap_or(("", ""));
+            t == "24:00"
+                || (hh.len() == 2 && mm.len() == 2 && hh < "24" && mm < "60")
+                    && (hh.bytes().chain(mm.bytes())).all(|b| b.is_ascii_digit())
+        };
+        for t in [
+            "00:00", "09:00", "23:59", "24:00", "9:00", "09:5", " 09:00", "09: 00", "24:01",
+            "23:60", "0900", "09:00:00", "+9:00", "\t9:00", "",
+        ] {
+            assert_eq!(strict_minutes_of(t).is_some(), pattern(t), "{t:?}");
+        }
+        assert_eq!(HH_MM_PATTERN, "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$");
     }
 
     #[test]

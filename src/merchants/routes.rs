@@ -33,7 +33,7 @@ fn member_view(conn: &mut PgConnection, id: Uuid, role: MemberRole) -> AppResult
 
 /// Applies to become a merchant; the caller becomes its owner. The application starts as a
 /// draft: submit it for review when it is complete.
-#[utoipa::path(post, path = "/api/v1/merchants", tag = "merchants", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/merchants", tag = "merchants", operation_id = "apply_for_merchant", security(("bearer" = [])),
     request_body = ApplyRequest,
     responses((status = 201, body = MerchantResponse), (status = 401, body = Problem),
         (status = 422, body = Problem, description = "validation_failed, naming each field")))]

@@ -50,7 +50,6 @@ pub struct MerchantResponse {
     pub lat: f64,
     pub lng: f64,
     pub service_radius_m: i32,
-    #[schema(value_type = Object, example = json!({"mon": [["09:00", "21:00"]], "sat": [["10:00", "14:00"], ["17:00", "22:00"]]}))]
     pub opening_hours: OpeningHours,
     pub time_zone: String,
     pub rating: RatingSummary,

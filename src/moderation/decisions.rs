@@ -65,7 +65,7 @@ fn email(to: &accounts::User, subject: &str, body: String) -> Email {
 }
 
 /// Decides a review: publish, hide, remove (illegal content only) or dismiss its reports.
-#[utoipa::path(post, path = "/api/v1/admin/reviews/{id}/decision", tag = "moderation", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/admin/reviews/{id}/decision", tag = "moderation", operation_id = "decide_review", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = ReviewDecisionRequest,
     responses((status = 200, body = DecisionResponse), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem, description = "stale_version, invalid_transition"), (status = 422, body = Problem)))]
@@ -152,7 +152,7 @@ pub struct AppealResponse {
 }
 
 /// The author, or the merchant (owner or manager), appeals the latest decision on a review, once.
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/appeal", tag = "reviews", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/appeal", tag = "reviews", operation_id = "appeal_decision", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = AppealRequest,
     responses((status = 201, body = AppealResponse), (status = 404, body = Problem),
         (status = 409, body = Problem, description = "no_decision, already_appealed")))]

@@ -80,7 +80,7 @@ fn tier_weight(tier: Option<&str>) -> f64 {
 
 /// The queue: priority grows with waiting time, with the number of reports and for merchants of
 /// low credit.
-#[utoipa::path(get, path = "/api/v1/admin/moderation/queue", tag = "moderation", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/admin/moderation/queue", tag = "moderation", operation_id = "list_moderation_queue", security(("bearer" = [])),
     params(QueueQuery), responses((status = 200, body = Vec<QueueItem>), (status = 403, body = Problem)))]
 pub async fn queue(
     id: Identity,

@@ -27,7 +27,7 @@ pub struct RefundRequest {
 
 /// An operator's refund decision. Refunds of an order never add up to more than its total
 /// (409 `refund_exceeds_total`); each decision is in the audit log.
-#[utoipa::path(post, path = "/api/v1/orders/{id}/refunds", tag = "orders", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orders/{id}/refunds", tag = "orders", operation_id = "refund_order", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = RefundRequest,
     responses((status = 201, body = RefundResponse), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem, description = "refund_exceeds_total"), (status = 422, body = Problem)))]

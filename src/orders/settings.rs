@@ -104,7 +104,7 @@ impl From<Settings> for OrderSettings {
 }
 
 /// The merchant's ordering settings (any member).
-#[utoipa::path(get, path = "/api/v1/merchants/{id}/order-settings", tag = "orders", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/merchants/{id}/order-settings", tag = "orders", operation_id = "get_order_settings", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = OrderSettings), (status = 404, body = Problem)))]
 pub async fn get_settings(
     id: Identity,
@@ -117,7 +117,7 @@ pub async fn get_settings(
 }
 
 /// Replaces the merchant's ordering settings (owner or manager).
-#[utoipa::path(put, path = "/api/v1/merchants/{id}/order-settings", tag = "orders", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/merchants/{id}/order-settings", tag = "orders", operation_id = "put_order_settings", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = OrderSettings,
     responses((status = 200, body = OrderSettings), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_settings(

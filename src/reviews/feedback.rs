@@ -27,7 +27,7 @@ pub struct ReplyRequest {
 }
 
 /// The merchant's reply (owner or manager), one per review, editable.
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/reply", tag = "reviews", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/reply", tag = "reviews", operation_id = "reply_to_review", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = ReplyRequest,
     responses((status = 200, body = ReviewResponse), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn reply(
@@ -85,7 +85,7 @@ pub struct Acknowledged {
 }
 
 /// Reports a review once. It goes to the moderation queue; it is not hidden for being reported.
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/reports", tag = "reviews", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/reports", tag = "reviews", operation_id = "report_review", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = ReportRequest,
     responses((status = 201, body = Acknowledged), (status = 404, body = Problem), (status = 409, body = Problem, description = "already_reported")))]
 pub async fn report(
@@ -127,7 +127,7 @@ pub struct HelpfulResponse {
 }
 
 /// Marks a review helpful (once per person).
-#[utoipa::path(post, path = "/api/v1/reviews/{id}/helpful", tag = "reviews", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/helpful", tag = "reviews", operation_id = "mark_review_helpful", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = HelpfulResponse), (status = 404, body = Problem)))]
 pub async fn helpful(
     id: Identity,

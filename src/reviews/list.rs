@@ -51,7 +51,7 @@ pub struct ReviewPage {
 }
 
 /// A merchant's reviews (newest or most helpful first) with its replies, and a summary.
-#[utoipa::path(get, path = "/api/v1/merchants/{id}/reviews", tag = "reviews", params(("id" = Uuid, Path), ReviewQuery),
+#[utoipa::path(get, path = "/api/v1/merchants/{id}/reviews", tag = "reviews", security(), params(("id" = Uuid, Path), ReviewQuery),
     responses((status = 200, body = ReviewPage), (status = 404, body = Problem)))]
 pub async fn list_reviews(
     state: web::Data<AppState>,

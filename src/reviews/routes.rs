@@ -281,7 +281,7 @@ pub async fn edit_review(
 
 /// A review: published and hidden ones to anyone; a held or removed one only to its author, the
 /// merchant's members and operators (so an author can see their review is awaiting moderation).
-#[utoipa::path(get, path = "/api/v1/reviews/{id}", tag = "reviews", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/api/v1/reviews/{id}", tag = "reviews", security((), ("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = ReviewResponse), (status = 404, body = Problem)))]
 pub async fn get_review(
     id: Option<Identity>,

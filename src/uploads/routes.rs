@@ -158,8 +158,8 @@ pub(super) fn new_upload(
 /// (e.g. as a merchant document, a handoff photo or a review photo), or it is deleted.
 #[utoipa::path(post, path = "/api/v1/uploads", tag = "uploads", security(("bearer" = [])),
     params(UploadQuery),
-    request_body(content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/webp")),
-        description = "The image's bytes"),
+    request_body(content((ImageBytes = "image/*")),
+        description = "The image's bytes: JPEG, PNG or WebP, read from the bytes (the Content-Type sent is not relied on)"),
     responses((status = 201, body = UploadResponse), (status = 401, body = Problem),
         (status = 413, body = Problem, description = "upload_too_large"),
         (status = 415, body = Problem, description = "unsupported_image_type: not a JPEG, PNG or WebP image"),
@@ -240,10 +240,10 @@ pub struct SignedQuery {
 /// The signed URL of an upload: its bytes, with its content type, `Cache-Control: private`
 /// and `X-Content-Type-Options: nosniff`. An expired URL is 403 `url_expired`, an altered one
 /// 403 `signature_invalid`; an upload deleted since is 404.
-#[utoipa::path(get, path = "/api/v1/uploads/{id}/content", tag = "uploads",
+#[utoipa::path(get, path = "/api/v1/uploads/{id}/content", tag = "uploads", security(()),
     params(("id" = Uuid, Path), SignedQuery),
-    responses((status = 200, description = "The image",
-            content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/webp"))),
+    responses((status = 200, description = "The image, as image/jpeg, image/png or image/webp",
+            content((ImageBytes = "image/*"))),
         (status = 403, body = Problem, description = "url_expired, signature_invalid"),
         (status = 404, body = Problem)))]
 pub async fn download(
