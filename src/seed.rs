@@ -14,6 +14,7 @@ use crate::merchants::application::ApplyRequest;
 use crate::merchants::models::WorkerChanges;
 use crate::merchants::rules::{Actor, MerchantAction};
 use crate::storage::Store;
+use crate::uploads::image::png_chunk;
 use crate::{catalog, merchants, uploads};
 
 /// The demo accounts: email, password, name, platform role.
@@ -247,28 +248,6 @@ fn working_week() -> serde_json::Value {
 /// A small grey PNG (64 x 40) standing in for a scanned document: uncompressed (stored)
 /// deflate, so it needs no encoder.
 fn demo_png() -> Vec<u8> {
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = 0xFFFF_FFFFu32;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
-        out.extend_from_slice(&u32::try_from(data.len()).unwrap_or(0).to_be_bytes());
-        let start = out.len();
-        out.extend_from_slice(kind);
-        out.extend_from_slice(data);
-        let crc = crc32(&out[start..]);
-        out.extend_from_slice(&crc.to_be_bytes());
-    }
     let (width, height) = (64u32, 40u32);
     let mut raw = Vec::new();
     for y in 0..height {
@@ -290,9 +269,9 @@ fn demo_png() -> Vec<u8> {
     ihdr.extend_from_slice(&height.to_be_bytes());
     ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
     let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    chunk(&mut png, b"IHDR", &ihdr);
-    chunk(&mut png, b"IDAT", &zlib);
-    chunk(&mut png, b"IEND", &[]);
+    png.extend(png_chunk(b"IHDR", &ihdr));
+    png.extend(png_chunk(b"IDAT", &zlib));
+    png.extend(png_chunk(b"IEND", &[]));
     png
 }
 

@@ -12,6 +12,36 @@
 //! Input that does not walk as its format is refused, never guessed at; no input panics. The
 //! pixels are not decoded, so an Exif orientation is lost with the Exif block.
 
+/// One PNG chunk: its length, type, data and CRC-32 (for building images: the demo seed's
+/// documents and the tests' crafted files).
+pub fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut chunk = u32::try_from(data.len())
+        .unwrap_or(u32::MAX)
+        .to_be_bytes()
+        .to_vec();
+    chunk.extend_from_slice(kind);
+    chunk.extend_from_slice(data);
+    let crc = crc32(&chunk[4..]);
+    chunk.extend_from_slice(&crc.to_be_bytes());
+    chunk
+}
+
+/// CRC-32 (IEEE, as PNG uses it), bit by bit: only small images are built.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 /// The image types an upload may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageType {

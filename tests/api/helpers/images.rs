@@ -68,30 +68,7 @@ pub fn jpeg(meta: bool) -> Vec<u8> {
     j
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// One PNG chunk with its length and CRC.
-pub fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut c = u32::try_from(data.len()).unwrap().to_be_bytes().to_vec();
-    c.extend_from_slice(kind);
-    c.extend_from_slice(data);
-    let crc = crc32(&c[4..]);
-    c.extend_from_slice(&crc.to_be_bytes());
-    c
-}
+pub use super::png_chunk;
 
 /// A 1x1 greyscale PNG; `meta` adds eXIf with GPS, tEXt, iTXt (XMP), zTXt and tIME chunks.
 pub fn png(meta: bool) -> Vec<u8> {

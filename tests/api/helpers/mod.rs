@@ -19,6 +19,8 @@ use futures_util::future::LocalBoxFuture;
 use serde_json::{json, Value};
 
 use lifemarket::config::Config;
+/// Shared with `images` (which the uploads unit tests include too, with their own `super`).
+pub use lifemarket::uploads::image::png_chunk;
 use lifemarket::{db as app_db, AppState};
 
 pub use db::TestDb;
