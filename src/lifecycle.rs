@@ -142,6 +142,19 @@ macro_rules! action_routes {
 
 pub(crate) use action_routes;
 
+/// What a purchase (an order, a booking) tells the features above it that follow up on it
+/// (after-sales requests): whose it is, when it completed and what was paid and refunded.
+#[derive(Debug, Clone, Copy)]
+pub struct Purchase {
+    pub consumer_id: uuid::Uuid,
+    pub merchant_id: uuid::Uuid,
+    /// When it completed; `None` while it has not.
+    pub completed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub paid_cents: i64,
+    /// What its owner has refunded of it so far.
+    pub refunded_cents: i64,
+}
+
 /// A value of a `named_enum!`.
 pub trait Named: Copy {
     fn name(self) -> &'static str;
