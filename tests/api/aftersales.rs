@@ -637,3 +637,96 @@ async fn the_export_lists_requests_and_erasure_blanks_their_reasons_and_photos()
         .await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
 }
+
+#[actix_web::test]
+async fn a_declined_offer_is_escalated_and_refunded_in_full_by_the_operator() {
+    let app = TestApp::spawn().await;
+    let k = app.kitchen().await;
+    let consumer = app.consumer().await;
+    let order = app.completed_order(&k, &consumer).await;
+    let id = app
+        .opened(&consumer, refund_of("order", &order, 2000))
+        .await;
+    let res = app
+        .as_act(&k.owner, &id, "offer", json!({"amount_cents": 500}))
+        .await;
+    assert_eq!(res.body["status"], "offered", "{}", res.text);
+    let res = app
+        .as_act(&consumer, &id, "decline-offer", json!({"reason": "太少了"}))
+        .await;
+    assert_eq!(res.body["status"], "declined", "{}", res.text);
+    assert_eq!(app.refunded(&order), 0, "a declined offer refunds nothing");
+    app.as_act(&consumer, &id, "escalate", json!({})).await;
+    let operator = app.operator().await;
+    let res = app
+        .as_act(
+            &operator,
+            &id,
+            "decision",
+            json!({"decision": "refund_full", "amount_cents": 100, "reason": "属实"}),
+        )
+        .await;
+    assert_eq!(
+        res.fields(),
+        ["amount_cents"],
+        "only refund_part takes an amount"
+    );
+    let res = app
+        .as_act(
+            &operator,
+            &id,
+            "decision",
+            json!({"decision": "refund_full", "reason": "属实"}),
+        )
+        .await;
+    assert_eq!(res.body["refund_cents"], 2000, "{}", res.text);
+    assert_eq!(app.refunded(&order), 2000);
+    // The merchant's members hear of the decision too.
+    app.run_jobs().await;
+    assert!(app
+        .sent_emails()
+        .iter()
+        .any(|m| m.to.contains(&k.owner.email) && m.raw.contains("decided by the platform")));
+}
+
+#[actix_web::test]
+async fn an_agreed_redo_refunds_nothing_and_a_retried_request_replays() {
+    let app = TestApp::spawn().await;
+    let k = app.kitchen().await;
+    let consumer = app.consumer().await;
+    let order = app.completed_order(&k, &consumer).await;
+    let body = json!({"subject_kind": "order", "subject_id": order, "kind": "redo",
+                      "reason": "面是冷的，请重做"});
+    let send = |body: Value| {
+        app.post("/api/v1/after-sales")
+            .bearer(&consumer.access)
+            .header("idempotency-key", "after-sales-1")
+            .json(body)
+            .send()
+    };
+    let first = send(body.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let again = send(body.clone()).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body["id"], first.body["id"]);
+    let mut other = body;
+    other["reason"] = json!("另一个理由");
+    send(other)
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused");
+    let res = app
+        .post("/api/v1/after-sales")
+        .bearer(&consumer.access)
+        .json(refund_of("order", &order, 100))
+        .send()
+        .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_required");
+    assert_eq!(app.count("after_sales_requests"), 1);
+
+    let id = first.body["id"].as_str().unwrap();
+    let res = app.as_act(&k.owner, id, "agree", json!({})).await;
+    assert_eq!(res.body["status"], "agreed", "{}", res.text);
+    assert!(res.body["refund_cents"].is_null());
+    assert_eq!(app.refunded(&order), 0);
+}
