@@ -104,8 +104,22 @@ pub fn record_change(
     let short = &request.id.simple().to_string()[..8];
     let (zh, en) = request.status.words();
     let subject = format!("售后 {short}：{zh} / After-sales request {short}: {en}");
-    let body =
-        format!("售后申请 {short} 当前状态：{zh}。\nAfter-sales request {short} is now {en}.\n",);
+    let mut body =
+        format!("售后申请 {short} 当前状态：{zh}。\nAfter-sales request {short} is now {en}.\n");
+    if action == RequestAction::Open {
+        // The members learn the deadline in the merchant's own time.
+        let tz: chrono_tz::Tz = merchants::find(conn, request.merchant_id)?
+            .time_zone
+            .parse()
+            .unwrap_or(chrono_tz::Asia::Shanghai);
+        let by = request
+            .respond_by
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M");
+        body.push_str(&format!(
+            "请在 {by} 前同意、部分退款或拒绝，逾期消费者可申请平台介入。\nPlease agree, offer part or refuse by {by} ({tz}); after that the consumer may take it to the platform.\n"
+        ));
+    }
     if actor != Actor::Consumer {
         let consumer = accounts::find(conn, request.consumer_id)?;
         outbox::enqueue(

@@ -140,9 +140,9 @@ async fn an_agreed_refund_of_an_order_is_one_of_its_refunds_capped_at_the_total(
     // The merchant heard of the request, the consumer of the answer.
     app.run_jobs().await;
     let mails = app.sent_emails();
-    assert!(mails
-        .iter()
-        .any(|m| m.to.contains(&k.owner.email) && m.raw.contains("After-sales request")));
+    assert!(mails.iter().any(|m| m.to.contains(&k.owner.email)
+        && m.raw.contains("After-sales request")
+        && m.raw.contains("Please agree, offer part or refuse by")));
     assert!(mails
         .iter()
         .any(|m| m.to.contains(&consumer.email) && m.raw.contains("agreed")));
