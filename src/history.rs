@@ -1,6 +1,7 @@
-//! The append-only histories of bookings and orders (`booking_events`, `order_events`): one line
-//! per change, with who made it and why. Both tables have the same shape, so one piece of code
-//! writes and reads them; each stays owned by its feature, which alone calls these functions.
+//! The append-only histories of bookings, orders and after-sales requests (`booking_events`,
+//! `order_events`, `after_sales_events`): one line per change, with who made it and why. The
+//! tables have the same shape, so one piece of code writes and reads them; each stays owned by
+//! its feature, which alone calls these functions.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -14,6 +15,7 @@ use uuid::Uuid;
 pub enum Of {
     Booking,
     Order,
+    AfterSales,
 }
 
 impl Of {
@@ -21,6 +23,7 @@ impl Of {
         match self {
             Of::Booking => ("booking_events", "booking_id"),
             Of::Order => ("order_events", "order_id"),
+            Of::AfterSales => ("after_sales_events", "request_id"),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! housekeeping, laundry, repair). See `docs/architecture.md` for the layout.
 
 pub mod accounts;
+pub mod aftersales;
 pub mod app;
 pub mod audit;
 pub mod auth;

@@ -146,7 +146,8 @@ pub(crate) use action_routes;
 /// The operation id of an action route in the OpenAPI document: the action (the last path
 /// segment) and the singular of the collection, so that the same action of a booking and of an
 /// order get distinct names in generated clients: `/api/v1/orders/{id}/pick-up` is
-/// `pick_up_order`, `/api/v1/bookings/{id}/cancel` is `cancel_booking`.
+/// `pick_up_order`, `/api/v1/bookings/{id}/cancel` is `cancel_booking`,
+/// `/api/v1/after-sales/{id}/accept-offer` is `accept_offer_after_sale`.
 pub fn action_operation_id(path: &str) -> String {
     let collection = path
         .trim_start_matches("/api/v1/")
@@ -155,7 +156,20 @@ pub fn action_operation_id(path: &str) -> String {
         .unwrap_or_default();
     let action = path.rsplit('/').next().unwrap_or_default();
     let thing = collection.strip_suffix('s').unwrap_or(collection);
-    format!("{}_{thing}", action.replace('-', "_"))
+    format!("{action}_{thing}").replace('-', "_")
+}
+
+/// What a purchase (an order, a booking) tells the features above it that follow up on it
+/// (after-sales requests): whose it is, when it completed and what was paid and refunded.
+#[derive(Debug, Clone, Copy)]
+pub struct Purchase {
+    pub consumer_id: uuid::Uuid,
+    pub merchant_id: uuid::Uuid,
+    /// When it completed; `None` while it has not.
+    pub completed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub paid_cents: i64,
+    /// What its owner has refunded of it so far.
+    pub refunded_cents: i64,
 }
 
 /// A value of a `named_enum!`.

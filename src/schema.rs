@@ -28,6 +28,46 @@ diesel::table! {
 }
 
 diesel::table! {
+    after_sales_events (id) {
+        id -> Uuid,
+        request_id -> Uuid,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        action -> Text,
+        actor_id -> Nullable<Uuid>,
+        actor_role -> Text,
+        reason -> Nullable<Text>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    after_sales_requests (id) {
+        id -> Uuid,
+        consumer_id -> Uuid,
+        merchant_id -> Uuid,
+        subject_kind -> Text,
+        subject_id -> Uuid,
+        kind -> Text,
+        status -> Text,
+        paid_cents -> Int8,
+        requested_cents -> Nullable<Int8>,
+        offered_cents -> Nullable<Int8>,
+        refund_cents -> Nullable<Int8>,
+        reason -> Text,
+        photo_refs -> Jsonb,
+        answer -> Nullable<Text>,
+        decision -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        decided_by -> Nullable<Uuid>,
+        respond_by -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
     appeals (id) {
         id -> Uuid,
         decision_id -> Uuid,
@@ -588,6 +628,8 @@ diesel::table! {
 
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(addresses -> users (user_id));
+diesel::joinable!(after_sales_events -> after_sales_requests (request_id));
+diesel::joinable!(after_sales_requests -> merchants (merchant_id));
 diesel::joinable!(appeals -> moderation_decisions (decision_id));
 diesel::joinable!(audit_log -> users (actor_id));
 diesel::joinable!(booking_events -> bookings (booking_id));
@@ -641,6 +683,8 @@ diesel::joinable!(safety_checks -> orders (order_id));
 diesel::allow_tables_to_appear_in_same_query!(
     account_tokens,
     addresses,
+    after_sales_events,
+    after_sales_requests,
     appeals,
     audit_log,
     booking_events,

@@ -1,7 +1,7 @@
 //! Every feature's job kinds, registered with the job mechanism (which knows none of them).
 
 use crate::jobs::{Handler, Registry};
-use crate::{auth, booking, credit, http, merchants, orders, uploads};
+use crate::{aftersales, auth, booking, credit, http, merchants, orders, uploads};
 
 /// Both booking timers go to one handler, which reads the kind; so do both order timers.
 const BOOKING_TIMER: Handler = |conn, _, job| booking::timers::run(conn, &job.kind, &job.payload);
@@ -17,6 +17,9 @@ pub fn registry() -> Registry {
         .register(booking::timers::AUTO_COMPLETE, BOOKING_TIMER)
         .register(orders::timers::EXPIRE, ORDER_TIMER)
         .register(orders::timers::AUTO_COMPLETE, ORDER_TIMER)
+        .register(aftersales::timers::EXPIRE, |conn, _, job| {
+            aftersales::timers::run(conn, &job.payload)
+        })
         .register(credit::RECOMPUTE, |conn, _, job| {
             credit::run(conn, &job.payload)
         })
@@ -47,6 +50,7 @@ mod tests {
             booking::timers::AUTO_COMPLETE,
             orders::timers::EXPIRE,
             orders::timers::AUTO_COMPLETE,
+            aftersales::timers::EXPIRE,
             credit::SWEEP,
             uploads::sweep::KIND,
             uploads::DELETE_OBJECTS,

@@ -56,6 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     booking::configure(cfg);
     orders::configure(cfg);
     reviews::configure(cfg);
+    crate::aftersales::configure(cfg);
     credit::configure(cfg);
     moderation::configure(cfg);
 }

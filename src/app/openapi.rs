@@ -7,7 +7,8 @@ use utoipa::OpenApi;
 use crate::error::{FieldError, Problem};
 use crate::http::openapi::{BearerAuth, OptionalPostBodies, ProblemResponses};
 use crate::{
-    accounts, app, booking, catalog, credit, http, merchants, moderation, orders, reviews, uploads,
+    accounts, aftersales, app, booking, catalog, credit, http, merchants, moderation, orders,
+    reviews, uploads,
 };
 
 #[derive(OpenApi)]
@@ -55,11 +56,16 @@ use crate::{
         app::personal_data::delete_me, accounts::recovery::verify_email, accounts::recovery::request_reset,
         accounts::recovery::confirm_reset, accounts::admin::read_user,
         uploads::routes::create_upload, uploads::routes::get_upload, uploads::routes::download,
+        aftersales::create::create_after_sales, aftersales::routes::get_after_sales,
+        aftersales::routes::my_after_sales, aftersales::routes::merchant_after_sales,
+        aftersales::routes::admin_after_sales, aftersales::actions::agree, aftersales::actions::offer,
+        aftersales::actions::refuse, aftersales::actions::accept_offer, aftersales::actions::decline_offer,
+        aftersales::actions::escalate, aftersales::actions::withdraw, aftersales::actions::decide,
     ),
     components(schemas(Problem, FieldError, catalog::discovery::Sort, reviews::list::ReviewSort)),
     modifiers(&BearerAuth, &ProblemResponses, &OptionalPostBodies),
     tags((name = "health"), (name = "auth"), (name = "accounts"), (name = "merchants"), (name = "catalog"),
-        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation"), (name = "uploads")),
+        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation"), (name = "uploads"), (name = "after-sales")),
 )]
 pub struct ApiDoc;
 

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::accounts::addresses::{self, Address};
 use crate::accounts::consent::{self, Consent};
 use crate::accounts::{self, UserResponse};
+use crate::aftersales::AfterSalesResponse;
 use crate::auth::Identity;
 use crate::booking::BookingResponse;
 use crate::db;
@@ -22,7 +23,7 @@ use crate::orders::OrderResponse;
 use crate::reviews::{ExportedReport, ExportedReview};
 use crate::state::AppState;
 use crate::uploads::ExportedUpload;
-use crate::{auth, booking, http, merchants, orders, reviews, uploads};
+use crate::{aftersales, auth, booking, http, merchants, orders, reviews, uploads};
 
 /// Everything the platform holds about the caller.
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,6 +36,8 @@ pub struct Export {
     pub orders: Vec<OrderResponse>,
     pub reviews: Vec<ExportedReview>,
     pub reports: Vec<ExportedReport>,
+    /// The after-sales requests the caller made.
+    pub after_sales: Vec<AfterSalesResponse>,
     /// Merchants the caller is a member of, with the role: `[merchant id, role]` pairs.
     #[schema(schema_with = membership_pairs)]
     pub memberships: Vec<(Uuid, String)>,
@@ -75,6 +78,7 @@ pub async fn export(id: Identity, state: web::Data<AppState>) -> AppResult<web::
             orders: orders::export_for(conn, me)?,
             reviews: reviews::export_for(conn, me)?,
             reports: reviews::reports_for(conn, me)?,
+            after_sales: aftersales::export_for(conn, me)?,
             memberships: merchants::export_for(conn, me)?,
             uploads: uploads::export_for(conn, me)?,
         })
@@ -107,6 +111,7 @@ fn erase(conn: &mut PgConnection, me: Uuid, email: &str) -> AppResult<()> {
     merchants::erase_for(conn, me)?;
     booking::erase_for(conn, me)?;
     orders::erase_for(conn, me)?;
+    aftersales::erase_for(conn, me)?;
     uploads::erase_for(conn, me)?;
     accounts::erase_for(conn, me)?;
     Ok(())

@@ -16,7 +16,7 @@ pub mod slots;
 pub mod timers;
 pub mod views;
 
-pub use models::completed;
+pub use models::{completed, purchase};
 pub use policy::{policy_of, BookingPolicy, CancelTier};
 pub use privacy::{check_erasable, erase_for, export_for};
 pub use views::BookingResponse;

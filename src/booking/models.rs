@@ -417,3 +417,31 @@ pub fn completed(
         .optional()?;
     Ok(Some((merchant, at.unwrap_or_else(Utc::now))))
 }
+
+/// The booking as a purchase, locked until the caller's transaction ends (`None`: no such
+/// booking). Its price is what was paid; bookings have no money path yet, so nothing is
+/// refunded here.
+pub fn purchase(
+    conn: &mut PgConnection,
+    booking_id: Uuid,
+) -> QueryResult<Option<crate::lifecycle::Purchase>> {
+    let Some(b) = find_for_update(conn, booking_id).optional()? else {
+        return Ok(None);
+    };
+    let completed_at = match b.status {
+        BookingStatus::Completed => booking_events::table
+            .filter(booking_events::booking_id.eq(booking_id))
+            .filter(booking_events::to_status.eq(BookingStatus::Completed.as_str()))
+            .select(booking_events::at)
+            .first(conn)
+            .optional()?,
+        _ => None,
+    };
+    Ok(Some(crate::lifecycle::Purchase {
+        consumer_id: b.consumer_id,
+        merchant_id: b.merchant_id,
+        completed_at,
+        paid_cents: b.price_cents,
+        refunded_cents: 0,
+    }))
+}

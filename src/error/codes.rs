@@ -80,6 +80,12 @@ pub const STALE_VERSION: &str = "stale_version";
 pub const NO_DECISION: &str = "no_decision";
 /// 409: an appeal of a decision that was already appealed.
 pub const ALREADY_APPEALED: &str = "already_appealed";
+/// 409: an after-sales request about an order or booking that has not been completed.
+pub const NOT_COMPLETED: &str = "not_completed";
+/// 409: an after-sales request after the window since completion.
+pub const AFTER_SALES_WINDOW_CLOSED: &str = "after_sales_window_closed";
+/// 409: a second after-sales request while one about the same subject is under way.
+pub const AFTER_SALES_OPEN: &str = "after_sales_open";
 /// 413: the body is larger than allowed.
 pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
 /// 413: an upload larger than `UPLOAD_MAX_BYTES`.
@@ -145,6 +151,9 @@ pub const ALL: &[&str] = &[
     STALE_VERSION,
     NO_DECISION,
     ALREADY_APPEALED,
+    NOT_COMPLETED,
+    AFTER_SALES_WINDOW_CLOSED,
+    AFTER_SALES_OPEN,
     PAYLOAD_TOO_LARGE,
     UPLOAD_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,

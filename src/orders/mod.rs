@@ -19,6 +19,7 @@ pub mod views;
 pub use actions::may_see_photos;
 pub use models::delivered;
 pub use privacy::{check_erasable, erase_for, export_for};
+pub use refunds::{after_sales_refund, purchase};
 pub use views::OrderResponse;
 
 use diesel::PgConnection;

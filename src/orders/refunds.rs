@@ -1,6 +1,8 @@
-//! Operators' refunds of an order: `POST /orders/{id}/refunds`, audited.
+//! Operators' refunds of an order: `POST /orders/{id}/refunds`, audited; and the order as a
+//! purchase with its after-sales refunds, for the after-sales requests above.
 
 use actix_web::{http::StatusCode, web};
+use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -11,9 +13,12 @@ use crate::db;
 use crate::error::{AppResult, FieldError, Problem};
 use crate::fields::{Fields, Text};
 use crate::http::Json;
+use crate::lifecycle::Purchase;
+use crate::schema::order_events;
 use crate::state::AppState;
 
-use super::models::{self};
+use super::models::{self, Refund};
+use super::rules::OrderStatus;
 use super::views::RefundResponse;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -79,4 +84,40 @@ pub async fn refund(
     })
     .await?;
     Ok((web::Json(refund.into()), StatusCode::CREATED))
+}
+
+/// The order as a purchase, locked until the caller's transaction ends (`None`: no such
+/// order): its total is what was paid.
+pub fn purchase(conn: &mut PgConnection, order_id: Uuid) -> AppResult<Option<Purchase>> {
+    let Some(order) = models::find_for_update(conn, order_id).optional()? else {
+        return Ok(None);
+    };
+    let completed_at = match order.status {
+        OrderStatus::Completed => order_events::table
+            .filter(order_events::order_id.eq(order_id))
+            .filter(order_events::to_status.eq(OrderStatus::Completed.as_str()))
+            .select(order_events::at)
+            .first(conn)
+            .optional()?,
+        _ => None,
+    };
+    Ok(Some(Purchase {
+        consumer_id: order.consumer_id,
+        merchant_id: order.merchant_id,
+        completed_at,
+        paid_cents: order.total_cents,
+        refunded_cents: order.refunded_cents,
+    }))
+}
+
+/// Refunds an agreed or decided after-sales request, in the caller's transaction: the same
+/// refund the operators make, capped at the order's total (409 `refund_exceeds_total`).
+pub fn after_sales_refund(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+    amount_cents: i64,
+    reason: &str,
+    by: Option<Uuid>,
+) -> AppResult<Refund> {
+    models::refund(conn, order_id, amount_cents, "after_sales", reason, by)
 }

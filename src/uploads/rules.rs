@@ -15,7 +15,7 @@ crate::lifecycle::named_enum! {
         HandoffPhoto = "handoff_photo",
         /// A photo in a review.
         ReviewPhoto = "review_photo",
-        /// Evidence for an after-sales request (no feature attaches it yet).
+        /// Evidence for an after-sales request.
         AfterSalesEvidence = "after_sales_evidence",
         /// A photo in a message (no feature attaches it yet).
         MessagePhoto = "message_photo",
@@ -28,6 +28,7 @@ crate::lifecycle::named_enum! {
         Merchant = "merchant",
         Order = "order",
         Review = "review",
+        AfterSalesRequest = "after_sales_request",
     }
 }
 
@@ -38,7 +39,8 @@ impl Purpose {
             Purpose::LicenceDocument => Some(SubjectKind::Merchant),
             Purpose::HandoffPhoto => Some(SubjectKind::Order),
             Purpose::ReviewPhoto => Some(SubjectKind::Review),
-            Purpose::AfterSalesEvidence | Purpose::MessagePhoto => None,
+            Purpose::AfterSalesEvidence => Some(SubjectKind::AfterSalesRequest),
+            Purpose::MessagePhoto => None,
         }
     }
 

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod aftersales;
 mod appeals;
 mod applications;
 mod auth;
