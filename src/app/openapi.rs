@@ -7,7 +7,8 @@ use utoipa::OpenApi;
 use crate::error::{FieldError, Problem};
 use crate::http::openapi::{BearerAuth, ProblemResponses};
 use crate::{
-    accounts, app, booking, catalog, credit, http, merchants, moderation, orders, reviews, uploads,
+    accounts, app, booking, catalog, credit, http, merchants, messages, moderation, orders,
+    reviews, uploads,
 };
 
 #[derive(OpenApi)]
@@ -53,11 +54,13 @@ use crate::{
         app::personal_data::delete_me, accounts::recovery::verify_email, accounts::recovery::request_reset,
         accounts::recovery::confirm_reset, accounts::admin::read_user,
         uploads::routes::create_upload, uploads::routes::get_upload, uploads::routes::download,
+        messages::routes::list_booking_messages, messages::routes::post_booking_message,
+        messages::routes::list_order_messages, messages::routes::post_order_message,
     ),
     components(schemas(Problem, FieldError, catalog::discovery::Sort, reviews::list::ReviewSort)),
     modifiers(&BearerAuth, &ProblemResponses),
     tags((name = "health"), (name = "auth"), (name = "accounts"), (name = "merchants"), (name = "catalog"),
-        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation"), (name = "uploads")),
+        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation"), (name = "uploads"), (name = "messages")),
 )]
 pub struct ApiDoc;
 

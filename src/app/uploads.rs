@@ -2,7 +2,7 @@
 //! with `uploads::Access` (which knows none of the features).
 
 use crate::uploads::{Access, SubjectKind};
-use crate::{merchants, orders, reviews};
+use crate::{merchants, messages, orders, reviews};
 
 /// The read checks of this build.
 pub fn access() -> Access {
@@ -10,6 +10,7 @@ pub fn access() -> Access {
         .register(SubjectKind::Merchant, merchants::may_see_documents)
         .register(SubjectKind::Order, orders::may_see_photos)
         .register(SubjectKind::Review, reviews::may_see_photos)
+        .register(SubjectKind::Message, messages::may_see_photo)
 }
 
 #[cfg(test)]

@@ -80,6 +80,8 @@ pub const STALE_VERSION: &str = "stale_version";
 pub const NO_DECISION: &str = "no_decision";
 /// 409: an appeal of a decision that was already appealed.
 pub const ALREADY_APPEALED: &str = "already_appealed";
+/// 409: a message to a booking or order that ended more than 24 hours ago.
+pub const MESSAGES_CLOSED: &str = "messages_closed";
 /// 413: the body is larger than allowed.
 pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
 /// 413: an upload larger than `UPLOAD_MAX_BYTES`.
@@ -145,6 +147,7 @@ pub const ALL: &[&str] = &[
     STALE_VERSION,
     NO_DECISION,
     ALREADY_APPEALED,
+    MESSAGES_CLOSED,
     PAYLOAD_TOO_LARGE,
     UPLOAD_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,

@@ -17,7 +17,7 @@ crate::lifecycle::named_enum! {
         ReviewPhoto = "review_photo",
         /// Evidence for an after-sales request (no feature attaches it yet).
         AfterSalesEvidence = "after_sales_evidence",
-        /// A photo in a message (no feature attaches it yet).
+        /// A photo in a message between the parties of a booking or an order.
         MessagePhoto = "message_photo",
     }
 }
@@ -28,6 +28,7 @@ crate::lifecycle::named_enum! {
         Merchant = "merchant",
         Order = "order",
         Review = "review",
+        Message = "message",
     }
 }
 
@@ -38,7 +39,8 @@ impl Purpose {
             Purpose::LicenceDocument => Some(SubjectKind::Merchant),
             Purpose::HandoffPhoto => Some(SubjectKind::Order),
             Purpose::ReviewPhoto => Some(SubjectKind::Review),
-            Purpose::AfterSalesEvidence | Purpose::MessagePhoto => None,
+            Purpose::MessagePhoto => Some(SubjectKind::Message),
+            Purpose::AfterSalesEvidence => None,
         }
     }
 

@@ -14,6 +14,7 @@ mod idempotency;
 mod jobs;
 mod kinds;
 mod merchants;
+mod messages;
 mod orders;
 mod outage;
 mod plumbing;
