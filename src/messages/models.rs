@@ -79,12 +79,13 @@ pub fn delete_of(conn: &mut PgConnection, user: Uuid) -> QueryResult<usize> {
     diesel::delete(messages::table.filter(messages::sender_id.eq(user))).execute(conn)
 }
 
-/// Threads whose newest message is older than `quiet_since`, at most `limit`: the candidates for
-/// the retention sweep (a thread whose subject ended over 30 days ago has had no message for
-/// over 29 days).
+/// Threads whose newest message is older than `quiet_since`, after the thread `after` in the
+/// order of kind and id, at most `limit`: the candidates for the retention sweep (a thread whose
+/// subject ended over 30 days ago has had no message for over 29 days).
 pub fn quiet_threads(
     conn: &mut PgConnection,
     quiet_since: DateTime<Utc>,
+    after: Option<(ThreadKind, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<(ThreadKind, Uuid)>> {
     #[derive(QueryableByName)]
@@ -94,11 +95,17 @@ pub fn quiet_threads(
         #[diesel(sql_type = SqlUuid)]
         subject_id: Uuid,
     }
+    let (kind, id) = after.map_or((String::new(), Uuid::nil()), |(k, id)| {
+        (k.as_str().to_owned(), id)
+    });
     let rows: Vec<Thread> = diesel::sql_query(
-        "SELECT subject_kind, subject_id FROM messages GROUP BY subject_kind, subject_id \
-         HAVING max(created_at) < $1 ORDER BY max(created_at) LIMIT $2",
+        "SELECT subject_kind, subject_id FROM messages WHERE (subject_kind, subject_id) > ($2, $3) \
+         GROUP BY subject_kind, subject_id HAVING max(created_at) < $1 \
+         ORDER BY subject_kind, subject_id LIMIT $4",
     )
     .bind::<Timestamptz, _>(quiet_since)
+    .bind::<Text, _>(kind)
+    .bind::<SqlUuid, _>(id)
     .bind::<diesel::sql_types::BigInt, _>(limit)
     .load(conn)?;
     Ok(rows

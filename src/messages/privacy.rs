@@ -55,8 +55,10 @@ pub fn erase_for(conn: &mut PgConnection, user: Uuid) -> AppResult<()> {
 /// The recurring job's kind.
 pub const SWEEP: &str = "messages.sweep";
 
-/// Threads looked at per run; a full batch runs again at once.
+/// Candidate threads read at a time.
 const BATCH: i64 = 200;
+/// Threads deleted per run at most; a run that reaches it runs again at once.
+const MAX_DELETED: usize = 1000;
 
 /// Deletes the threads whose booking or order ended `RETENTION_DAYS` ago (or no longer exists),
 /// with their photos (rows now, files by `uploads.delete_objects` after the commit).
@@ -66,21 +68,28 @@ pub fn sweep(conn: &mut PgConnection) -> AppResult<Outcome> {
     // been quiet for a day less than the retention.
     let quiet_since =
         now - Duration::days(rules::RETENTION_DAYS) + Duration::hours(rules::WRITE_GRACE_HOURS);
-    let threads = models::quiet_threads(conn, quiet_since, BATCH)?;
-    for (kind, subject_id) in &threads {
-        let involved = match kind {
-            ThreadKind::Booking => booking::involved(conn, *subject_id)?,
-            ThreadKind::Order => orders::involved(conn, *subject_id)?,
-        };
-        if involved.is_none_or(|i| rules::expired(i.ended_at, now)) {
-            let ids = models::delete_thread(conn, *kind, *subject_id)?;
-            uploads::erase_attached(conn, SubjectKind::Message, &ids)?;
+    // Quiet threads of subjects still going on are passed over, in the order of kind and id, so
+    // they never hide the expired ones behind them.
+    let (mut after, mut deleted) = (None, 0);
+    loop {
+        let threads = models::quiet_threads(conn, quiet_since, after, BATCH)?;
+        for &(kind, subject_id) in &threads {
+            let involved = match kind {
+                ThreadKind::Booking => booking::involved(conn, subject_id)?,
+                ThreadKind::Order => orders::involved(conn, subject_id)?,
+            };
+            if involved.is_none_or(|i| rules::expired(i.ended_at, now)) {
+                let ids = models::delete_thread(conn, kind, subject_id)?;
+                uploads::erase_attached(conn, SubjectKind::Message, &ids)?;
+                deleted += 1;
+            }
+        }
+        if deleted >= MAX_DELETED {
+            return Ok(Outcome::RunAgainAt(now));
+        }
+        match threads.last() {
+            Some(last) if threads.len() as i64 >= BATCH => after = Some(*last),
+            _ => return Ok(Outcome::RunAgainAt(now + Duration::hours(1))),
         }
     }
-    let next = if threads.len() as i64 >= BATCH {
-        now
-    } else {
-        now + Duration::hours(1)
-    };
-    Ok(Outcome::RunAgainAt(next))
 }

@@ -88,11 +88,12 @@ impl Thread {
                 crate::fields::mask_name(&accounts::find(conn, id.user_id)?.display_name)
             }
             SenderRole::Merchant => merchants::find(conn, self.involved.merchant_id)?.display_name,
-            SenderRole::Worker | SenderRole::Courier => self
-                .involved
-                .worker_id
-                .and_then(|w| merchants::worker_names(conn, &[w]).ok()?.remove(&w))
-                .unwrap_or_default(),
+            SenderRole::Worker | SenderRole::Courier => match self.involved.worker_id {
+                Some(w) => merchants::worker_names(conn, &[w])?
+                    .remove(&w)
+                    .unwrap_or_default(),
+                None => String::new(),
+            },
         })
     }
 

@@ -477,3 +477,66 @@ async fn the_export_lists_ones_messages_and_deleting_the_account_erases_them() {
     assert_eq!(app.count("messages"), 1);
     assert_eq!(app.count("uploads WHERE subject_kind = 'message'"), 0);
 }
+
+#[actix_web::test]
+async fn only_the_assigned_worker_or_courier_is_a_party() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop(1, true).await;
+    let worker = app.consumer().await;
+    let res = app
+        .patch(&format!(
+            "/api/v1/merchants/{}/workers/{}",
+            shop.merchant, shop.workers[0]
+        ))
+        .bearer(&shop.owner.access)
+        .json(json!({"login_email": worker.email}))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let consumer = app.consumer().await;
+    let id = app.booking(&shop, &consumer, slot(3)).await;
+    let thread = format!("bookings/{id}");
+    let said = say(&app, &worker, &thread, "我明天九点到").await;
+    assert_eq!(said["sender_role"], "worker");
+    assert_eq!(said["sender_name"], "阿姨0");
+    say(&app, &consumer, &thread, "好的").await;
+    app.run_jobs().await;
+    assert_eq!(notices_to(&app, &worker), 1);
+    assert_eq!(notices_to(&app, &consumer), 1);
+    assert_eq!(notices_to(&app, &shop.owner), 1);
+
+    // The merchant's courier, before being assigned to the order, is no party to it.
+    let k = app.kitchen().await;
+    let (order, _) = app.placed(&k, &consumer, "contactless").await;
+    let thread = format!("orders/{order}");
+    read(&app, &k.courier_user, &thread, "")
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not_found");
+    post(&app, &k.courier_user, &thread, json!({"body": "你好"}))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not_found");
+}
+
+#[actix_web::test]
+async fn concurrent_messages_email_each_recipient_once() {
+    let app = TestApp::spawn_with(|c, _| {
+        c.db_pool_size = 8;
+        c.db_acquire_timeout = std::time::Duration::from_secs(60);
+    })
+    .await;
+    let (thread, k, consumer) = order_thread(&app).await;
+    let sends = (0..20).map(|i| {
+        post(
+            &app,
+            &consumer,
+            &thread,
+            json!({"body": format!("第{i}条")}),
+        )
+    });
+    let results = futures_util::future::join_all(sends).await;
+    assert!(results.iter().all(|r| r.status == StatusCode::CREATED));
+    app.run_jobs().await;
+    assert_eq!(notices_to(&app, &k.owner), 1);
+    assert_eq!(notices_to(&app, &k.courier_user), 1);
+    assert_eq!(app.count("messages"), 20);
+}
