@@ -22,7 +22,6 @@ use super::thread;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
 pub struct MessagesQuery {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
