@@ -24,8 +24,8 @@ KERNEL = [
     "state", "audit", "history", "lifecycle", "storage",
 ]
 FEATURES = [
-    "auth", "accounts", "uploads", "merchants", "catalog", "booking", "orders", "reviews",
-    "aftersales", "credit", "moderation",
+    "auth", "accounts", "uploads", "merchants", "catalog", "booking", "orders", "messages",
+    "reviews", "aftersales", "credit", "moderation",
 ]
 ASSEMBLY = ["app", "seed", "scale", "cli", "lib", "main"]
 

@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod mail;
 pub mod merchants;
+pub mod messages;
 pub mod moderation;
 pub mod orders;
 pub mod reviews;

@@ -295,6 +295,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    message_notices (subject_kind, subject_id, user_id) {
+        subject_kind -> Text,
+        subject_id -> Uuid,
+        user_id -> Uuid,
+        notified_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Uuid,
+        subject_kind -> Text,
+        subject_id -> Uuid,
+        sender_id -> Uuid,
+        sender_role -> Text,
+        sender_name -> Text,
+        body -> Text,
+        photo_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     moderation_decisions (id) {
         id -> Uuid,
         review_id -> Uuid,
@@ -700,6 +723,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     merchant_credit,
     merchant_members,
     merchants,
+    message_notices,
+    messages,
     moderation_decisions,
     order_events,
     order_items,

@@ -1,7 +1,7 @@
 //! Every feature's job kinds, registered with the job mechanism (which knows none of them).
 
 use crate::jobs::{Handler, Registry};
-use crate::{aftersales, auth, booking, credit, http, merchants, orders, uploads};
+use crate::{aftersales, auth, booking, credit, http, merchants, messages, orders, uploads};
 
 /// Both booking timers go to one handler, which reads the kind; so do both order timers.
 const BOOKING_TIMER: Handler = |conn, _, job| booking::timers::run(conn, &job.kind, &job.payload);
@@ -30,6 +30,7 @@ pub fn registry() -> Registry {
         .register(uploads::DELETE_OBJECTS, |_, ctx, job| {
             uploads::privacy_delete_objects(ctx, &job.payload)
         })
+        .recurring(messages::SWEEP, |conn, _, _| messages::sweep(conn))
         .sweep(http::idempotency::sweep)
         .sweep(http::rate_limit::sweep)
         .sweep(auth::sweep_expired)
@@ -54,13 +55,19 @@ mod tests {
             credit::SWEEP,
             uploads::sweep::KIND,
             uploads::DELETE_OBJECTS,
+            messages::SWEEP,
         ] {
             assert!(registry.handler(kind).is_some(), "{kind}");
         }
         assert!(registry.handler("no.such.kind").is_none());
         assert_eq!(
             registry.recurring_kinds(),
-            [merchants::expiry::KIND, credit::SWEEP, uploads::sweep::KIND]
+            [
+                merchants::expiry::KIND,
+                credit::SWEEP,
+                uploads::sweep::KIND,
+                messages::SWEEP
+            ]
         );
         assert_eq!(registry.sweeps().len(), 3);
     }

@@ -14,7 +14,9 @@ use actix_web::{middleware, web, App};
 use crate::config::Config;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::{accounts, booking, catalog, credit, http, merchants, moderation, orders, reviews};
+use crate::{
+    accounts, booking, catalog, credit, http, merchants, messages, moderation, orders, reviews,
+};
 
 /// The state of a process: the configuration and every feature's job kinds.
 pub fn state(config: Config) -> AppResult<AppState> {
@@ -55,6 +57,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     catalog::configure(cfg);
     booking::configure(cfg);
     orders::configure(cfg);
+    messages::configure(cfg);
     reviews::configure(cfg);
     crate::aftersales::configure(cfg);
     credit::configure(cfg);

@@ -7,8 +7,8 @@ use utoipa::OpenApi;
 use crate::error::{FieldError, Problem};
 use crate::http::openapi::{BearerAuth, OptionalPostBodies, ProblemResponses};
 use crate::{
-    accounts, aftersales, app, booking, catalog, credit, http, merchants, moderation, orders,
-    reviews, uploads,
+    accounts, aftersales, app, booking, catalog, credit, http, merchants, messages, moderation,
+    orders, reviews, uploads,
 };
 
 #[derive(OpenApi)]
@@ -61,11 +61,13 @@ use crate::{
         aftersales::routes::admin_after_sales, aftersales::actions::agree, aftersales::actions::offer,
         aftersales::actions::refuse, aftersales::actions::accept_offer, aftersales::actions::decline_offer,
         aftersales::actions::escalate, aftersales::actions::withdraw, aftersales::actions::decide,
+        messages::routes::list_booking_messages, messages::routes::post_booking_message,
+        messages::routes::list_order_messages, messages::routes::post_order_message,
     ),
     components(schemas(Problem, FieldError, catalog::discovery::Sort, reviews::list::ReviewSort)),
     modifiers(&BearerAuth, &ProblemResponses, &OptionalPostBodies),
     tags((name = "health"), (name = "auth"), (name = "accounts"), (name = "merchants"), (name = "catalog"),
-        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation"), (name = "uploads"), (name = "after-sales")),
+        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation"), (name = "uploads"), (name = "after-sales"), (name = "messages")),
 )]
 pub struct ApiDoc;
 

@@ -19,11 +19,12 @@ use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::Json;
 use crate::jobs::outbox;
+use crate::messages::ExportedMessage;
 use crate::orders::OrderResponse;
 use crate::reviews::{ExportedReport, ExportedReview};
 use crate::state::AppState;
 use crate::uploads::ExportedUpload;
-use crate::{aftersales, auth, booking, http, merchants, orders, reviews, uploads};
+use crate::{aftersales, auth, booking, http, merchants, messages, orders, reviews, uploads};
 
 /// Everything the platform holds about the caller.
 #[derive(Debug, Serialize, ToSchema)]
@@ -43,6 +44,8 @@ pub struct Export {
     pub memberships: Vec<(Uuid, String)>,
     /// The files the caller uploaded (`GET /uploads/{id}` serves each).
     pub uploads: Vec<ExportedUpload>,
+    /// The messages the caller wrote to the parties of bookings and orders.
+    pub messages: Vec<ExportedMessage>,
 }
 
 /// `[[merchant id, role]]`: pairs of strings, stated without a tuple schema (`prefixItems`,
@@ -81,6 +84,7 @@ pub async fn export(id: Identity, state: web::Data<AppState>) -> AppResult<web::
             after_sales: aftersales::export_for(conn, me)?,
             memberships: merchants::export_for(conn, me)?,
             uploads: uploads::export_for(conn, me)?,
+            messages: messages::export_for(conn, me)?,
         })
     })
     .await?;
@@ -112,6 +116,7 @@ fn erase(conn: &mut PgConnection, me: Uuid, email: &str) -> AppResult<()> {
     booking::erase_for(conn, me)?;
     orders::erase_for(conn, me)?;
     aftersales::erase_for(conn, me)?;
+    messages::erase_for(conn, me)?;
     uploads::erase_for(conn, me)?;
     accounts::erase_for(conn, me)?;
     Ok(())

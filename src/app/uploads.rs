@@ -2,7 +2,7 @@
 //! with `uploads::Access` (which knows none of the features).
 
 use crate::uploads::{Access, SubjectKind};
-use crate::{aftersales, merchants, orders, reviews};
+use crate::{aftersales, merchants, messages, orders, reviews};
 
 /// The read checks of this build.
 pub fn access() -> Access {
@@ -11,6 +11,7 @@ pub fn access() -> Access {
         .register(SubjectKind::Order, orders::may_see_photos)
         .register(SubjectKind::Review, reviews::may_see_photos)
         .register(SubjectKind::AfterSalesRequest, aftersales::may_see_evidence)
+        .register(SubjectKind::Message, messages::may_see_photo)
 }
 
 #[cfg(test)]

@@ -110,3 +110,27 @@ pub fn record_change(
     }
     Ok(())
 }
+
+/// Who is involved in the booking and when it ended (the time of its last change, once it is no
+/// longer active); `None` for an unknown booking.
+pub fn involved(
+    conn: &mut PgConnection,
+    booking_id: Uuid,
+) -> AppResult<Option<merchants::access::Involved>> {
+    use diesel::OptionalExtension;
+    let Some(b) = models::find(conn, booking_id).optional()? else {
+        return Ok(None);
+    };
+    let ended_at = if b.status.is_active() {
+        None
+    } else {
+        let last = history::list(conn, history::Of::Booking, b.id)?.pop();
+        Some(last.map_or(b.updated_at, |e| e.at))
+    };
+    Ok(Some(merchants::access::Involved {
+        consumer_id: b.consumer_id,
+        merchant_id: b.merchant_id,
+        worker_id: b.worker_id,
+        ended_at,
+    }))
+}

@@ -86,6 +86,8 @@ pub const NOT_COMPLETED: &str = "not_completed";
 pub const AFTER_SALES_WINDOW_CLOSED: &str = "after_sales_window_closed";
 /// 409: a second after-sales request while one about the same subject is under way.
 pub const AFTER_SALES_OPEN: &str = "after_sales_open";
+/// 409: a message to a booking or order that ended more than 24 hours ago.
+pub const MESSAGES_CLOSED: &str = "messages_closed";
 /// 413: the body is larger than allowed.
 pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
 /// 413: an upload larger than `UPLOAD_MAX_BYTES`.
@@ -154,6 +156,7 @@ pub const ALL: &[&str] = &[
     NOT_COMPLETED,
     AFTER_SALES_WINDOW_CLOSED,
     AFTER_SALES_OPEN,
+    MESSAGES_CLOSED,
     PAYLOAD_TOO_LARGE,
     UPLOAD_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,

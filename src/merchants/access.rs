@@ -114,6 +114,17 @@ pub fn parties(
     Ok(parties)
 }
 
+/// Who is involved in a booking or an order, and when it ended (`None` while it goes on): what
+/// the messages between its parties need from booking and orders.
+#[derive(Debug, Clone, Copy)]
+pub struct Involved {
+    pub consumer_id: Uuid,
+    pub merchant_id: Uuid,
+    /// The assigned worker (or courier), a record of the merchant's `workers`.
+    pub worker_id: Option<Uuid>,
+    pub ended_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Whether the caller may see the merchant's application documents (its members; operators
 /// and the uploader are let through by `uploads` itself).
 pub fn may_see_documents(

@@ -21,6 +21,7 @@ pub use models::{
     lock_calendars, qualified_workers, refresh_rating, set_credit, worker_ids_of_user,
     worker_names, Category, Merchant, Worker,
 };
+pub use models::{members, MemberRow};
 pub use privacy::{check_erasable, erase_for, export_for};
 pub use rules::MerchantStatus;
 pub use views::MerchantResponse;

@@ -159,3 +159,27 @@ pub fn detail(
     };
     Ok(views::OrderResponse::new(order, viewer, extras))
 }
+
+/// Who is involved in the order and when it ended (the time of its last change, once it has
+/// ended: completed, cancelled, rejected or returned); `None` for an unknown order.
+pub fn involved(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+) -> AppResult<Option<merchants::access::Involved>> {
+    use diesel::OptionalExtension;
+    let Some(o) = models::find(conn, order_id).optional()? else {
+        return Ok(None);
+    };
+    let ended_at = if o.status.has_ended() {
+        let last = history::list(conn, history::Of::Order, o.id)?.pop();
+        Some(last.map_or(o.created_at, |e| e.at))
+    } else {
+        None
+    };
+    Ok(Some(merchants::access::Involved {
+        consumer_id: o.consumer_id,
+        merchant_id: o.merchant_id,
+        worker_id: o.courier_id,
+        ended_at,
+    }))
+}

@@ -17,6 +17,7 @@ pub use privacy::{
     delete_objects as privacy_delete_objects, erase_attached, erase_for, export_for,
     ExportedUpload, DELETE_OBJECTS,
 };
+pub use routes::signed_url;
 pub use rules::{Purpose, Subject, SubjectKind};
 
 use diesel::PgConnection;

@@ -58,16 +58,10 @@ pub struct UploadResponse {
 
 impl UploadResponse {
     fn new(config: &Config, u: Upload, now: DateTime<Utc>) -> Self {
-        let ttl = chrono::Duration::from_std(config.upload_url_ttl).unwrap_or_default();
-        let expires = (now + ttl).timestamp();
-        let signature = rules::sign(config.upload_url_secret.expose().as_bytes(), u.id, expires);
+        let (url, url_expires_at) = signed_url(config, u.id, now);
         Self {
-            url: format!(
-                "{}/api/v1/uploads/{}/content?expires={expires}&signature={signature}",
-                config.public_url.trim_end_matches('/'),
-                u.id
-            ),
-            url_expires_at: DateTime::from_timestamp(expires, 0).unwrap_or(now),
+            url,
+            url_expires_at,
             id: u.id,
             purpose: u.purpose,
             content_type: u.content_type,
@@ -79,6 +73,20 @@ impl UploadResponse {
             attached_at: u.attached_at,
         }
     }
+}
+
+/// A URL serving upload `id` for `UPLOAD_URL_TTL_SECS` from `now`, signed, and its expiry.
+pub fn signed_url(config: &Config, id: Uuid, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
+    let ttl = chrono::Duration::from_std(config.upload_url_ttl).unwrap_or_default();
+    let expires = (now + ttl).timestamp();
+    let signature = rules::sign(config.upload_url_secret.expose().as_bytes(), id, expires);
+    (
+        format!(
+            "{}/api/v1/uploads/{id}/content?expires={expires}&signature={signature}",
+            config.public_url.trim_end_matches('/'),
+        ),
+        DateTime::from_timestamp(expires, 0).unwrap_or(now),
+    )
 }
 
 fn too_large(limit: usize) -> AppError {

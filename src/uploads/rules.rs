@@ -17,7 +17,7 @@ crate::lifecycle::named_enum! {
         ReviewPhoto = "review_photo",
         /// Evidence for an after-sales request.
         AfterSalesEvidence = "after_sales_evidence",
-        /// A photo in a message (no feature attaches it yet).
+        /// A photo in a message between the parties of a booking or an order.
         MessagePhoto = "message_photo",
     }
 }
@@ -29,6 +29,7 @@ crate::lifecycle::named_enum! {
         Order = "order",
         Review = "review",
         AfterSalesRequest = "after_sales_request",
+        Message = "message",
     }
 }
 
@@ -40,7 +41,7 @@ impl Purpose {
             Purpose::HandoffPhoto => Some(SubjectKind::Order),
             Purpose::ReviewPhoto => Some(SubjectKind::Review),
             Purpose::AfterSalesEvidence => Some(SubjectKind::AfterSalesRequest),
-            Purpose::MessagePhoto => None,
+            Purpose::MessagePhoto => Some(SubjectKind::Message),
         }
     }
 

@@ -16,6 +16,7 @@ mod idempotency;
 mod jobs;
 mod kinds;
 mod merchants;
+mod messages;
 mod openapi;
 mod orders;
 mod outage;
