@@ -6,6 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use crate::audit::{self, ActorRole, Entry};
 use crate::auth::Identity;
 use crate::db;
 use crate::error::{AppResult, Problem};
@@ -17,7 +18,7 @@ use crate::merchants::{access, MemberRole};
 use crate::state::AppState;
 
 use super::models::{self, ListFilter};
-use super::rules::RequestStatus;
+use super::rules::{Actor, RequestStatus};
 use super::views::{AfterSalesDetail, AfterSalesResponse};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -44,7 +45,8 @@ fn page(
     Ok(Page::from_rows(rows, limit, |r| (r.created_at, r.id)).map(AfterSalesResponse::from))
 }
 
-/// A request with its history, for its consumer, the merchant's members and operators.
+/// A request with its history, for its consumer, the merchant's members and operators (an
+/// operator's read is written to the audit log).
 #[utoipa::path(get, path = "/api/v1/after-sales/{id}", tag = "after-sales", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = AfterSalesDetail), (status = 404, body = Problem)))]
@@ -56,7 +58,24 @@ pub async fn get_after_sales(
     let request_id = path.into_inner();
     let detail = db::run(&state.pool, move |conn| {
         let request = models::find(conn, request_id)?;
-        super::relations(conn, &id, &request)?;
+        let roles = super::relations(conn, &id, &request)?;
+        if roles == [Actor::Operator] {
+            // An operator who is no party reads the consumer's reason and photos: audited, as
+            // their reads of other personal data are.
+            audit::record(
+                conn,
+                Entry {
+                    actor_id: Some(id.user_id),
+                    actor_role: ActorRole::Operator,
+                    action: "after_sales.read",
+                    subject_type: "after_sales_request",
+                    subject_id: request_id,
+                    before: None,
+                    after: None,
+                    reason: None,
+                },
+            )?;
+        }
         Ok(AfterSalesDetail {
             events: history::list(conn, history::Of::AfterSales, request_id)?,
             request: request.into(),

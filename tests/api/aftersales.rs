@@ -289,6 +289,29 @@ async fn a_refused_request_is_escalated_and_an_operator_decides_audited() {
     assert_eq!(entry["after"]["refund_cents"], 800);
     assert_eq!(entry["reason"], "部分属实");
     assert_eq!(res.body["items"].as_array().unwrap().len(), 1);
+
+    // The operator opening the request (the consumer's reason and photos) is audited too; its
+    // consumer reading it is not.
+    let audit = format!("/api/v1/admin/audit-log?subject_type=after_sales_request&subject_id={id}");
+    let detail = format!("/api/v1/after-sales/{id}");
+    let res = app.get(&detail).bearer(&consumer.access).send().await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let res = app.get(&detail).bearer(&operator.access).send().await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let res = app.get(&audit).bearer(&operator.access).send().await;
+    let actions: Vec<&str> = res.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["after_sales.read", "after_sales.decide"],
+        "{}",
+        res.text
+    );
+    assert_eq!(res.body["items"][0]["actor_id"], operator.id.as_str());
 }
 
 #[actix_web::test]
