@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::audit::{self, ActorRole, Entry};
 use crate::auth::Identity;
 use crate::db;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{codes, AppError, AppResult, Problem};
 use crate::fields::Text;
 use crate::http::Json;
 use crate::lifecycle;
@@ -127,6 +127,20 @@ fn act(
             "say why the request is refused",
         ));
     }
+    // A request waits in refused, expired or declined unchanged, so `updated_at` is when it got
+    // there; checked after the state, so escalating anything else stays a 409 transition.
+    if action == RequestAction::Escalate
+        && rules::transition(current.status, action, actor).is_ok()
+        && !rules::may_still_escalate(current.updated_at, chrono::Utc::now())
+    {
+        return Err(AppError::Conflict(
+            codes::ESCALATION_WINDOW_CLOSED,
+            format!(
+                "A request is taken to the platform within {} days of its answer or expiry.",
+                rules::ESCALATE_DAYS
+            ),
+        ));
+    }
     let amount = match action {
         RequestAction::Offer => {
             // Checked after the state, so an offer on a request that moved on is a 409.
@@ -195,7 +209,7 @@ async fn respond(
 
 crate::lifecycle::action_routes! {
     tag = "after-sales", request = AfterSalesActionRequest, response = AfterSalesResponse,
-    run = respond, conflicts = "invalid_transition, refund_exceeds_total";
+    run = respond, conflicts = "invalid_transition, refund_exceeds_total, escalation_window_closed";
     /// The merchant agrees: a refund request is refunded as asked, a redo is to be done.
     agree = RequestAction::Agree, "/api/v1/after-sales/{id}/agree";
     /// The merchant offers a partial refund (`amount_cents`).

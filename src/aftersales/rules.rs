@@ -111,6 +111,15 @@ pub const ANSWER_HOURS: i64 = 48;
 /// How long after its completion an order or booking may be the subject of a request.
 pub const WINDOW_DAYS: i64 = 7;
 
+/// How long a refused, expired or declined request may still be taken to the platform.
+pub const ESCALATE_DAYS: i64 = 7;
+
+/// Whether a request that became refused, expired or declined at `settled` may still be
+/// escalated at `now`.
+pub fn may_still_escalate(settled: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now <= settled + Duration::days(ESCALATE_DAYS)
+}
+
 /// When the merchant must have answered a request made at `created`.
 pub fn respond_by(created: DateTime<Utc>) -> DateTime<Utc> {
     created + Duration::hours(ANSWER_HOURS)

@@ -84,6 +84,9 @@ pub const ALREADY_APPEALED: &str = "already_appealed";
 pub const NOT_COMPLETED: &str = "not_completed";
 /// 409: an after-sales request after the window since completion.
 pub const AFTER_SALES_WINDOW_CLOSED: &str = "after_sales_window_closed";
+/// 409: escalating an after-sales request more than 7 days after it was refused, expired or
+/// declined.
+pub const ESCALATION_WINDOW_CLOSED: &str = "escalation_window_closed";
 /// 409: a second after-sales request while one about the same subject is under way.
 pub const AFTER_SALES_OPEN: &str = "after_sales_open";
 /// 409: a message to a booking or order that ended more than 24 hours ago.
@@ -155,6 +158,7 @@ pub const ALL: &[&str] = &[
     ALREADY_APPEALED,
     NOT_COMPLETED,
     AFTER_SALES_WINDOW_CLOSED,
+    ESCALATION_WINDOW_CLOSED,
     AFTER_SALES_OPEN,
     MESSAGES_CLOSED,
     PAYLOAD_TOO_LARGE,

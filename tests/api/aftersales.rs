@@ -753,3 +753,36 @@ async fn an_agreed_redo_refunds_nothing_and_a_retried_request_replays() {
     assert!(res.body["refund_cents"].is_null());
     assert_eq!(app.refunded(&order), 0);
 }
+
+#[actix_web::test]
+async fn a_refused_request_is_escalated_within_seven_days_or_only_withdrawn() {
+    let app = TestApp::spawn().await;
+    let k = app.kitchen().await;
+    let consumer = app.consumer().await;
+    let order = app.completed_order(&k, &consumer).await;
+    let id = app
+        .opened(&consumer, refund_of("order", &order, 1000))
+        .await;
+    let res = app
+        .as_act(&k.owner, &id, "refuse", json!({"reason": "已按要求出餐"}))
+        .await;
+    assert_eq!(res.body["status"], "refused", "{}", res.text);
+    // Eight days pass without the consumer taking it further.
+    app.conn()
+        .batch_execute(&format!(
+            "UPDATE after_sales_requests SET updated_at = now() - interval '8 days' WHERE id = '{id}'"
+        ))
+        .unwrap();
+    let events = app.count("after_sales_events");
+    app.as_act(&consumer, &id, "escalate", json!({}))
+        .await
+        .assert_problem(StatusCode::CONFLICT, "escalation_window_closed");
+    assert_eq!(app.count("after_sales_events"), events, "nothing written");
+    let res = app.as_act(&consumer, &id, "withdraw", json!({})).await;
+    assert_eq!(res.body["status"], "withdrawn", "{}", res.text);
+    // Within the window a fresh refusal can be escalated (the other tests), and an escalated or
+    // ended request still answers invalid_transition, not the window.
+    app.as_act(&consumer, &id, "escalate", json!({}))
+        .await
+        .assert_problem(StatusCode::CONFLICT, "invalid_transition");
+}
