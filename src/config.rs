@@ -389,6 +389,33 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    /// Every variable the configuration reads is in `.env.example` and README's table.
+    #[test]
+    fn every_variable_is_documented() {
+        let source = include_str!("config.rs");
+        let example = include_str!("../.env.example");
+        let readme = include_str!("../README.md");
+        let mut read = 0;
+        for piece in source.split("var(\"").skip(1) {
+            let Some(name) = piece.split('"').next() else {
+                continue;
+            };
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+                continue;
+            }
+            read += 1;
+            assert!(example.contains(name), "{name} is not in .env.example");
+            assert!(
+                readme.contains(&format!("| `{name}` |")),
+                "{name} is not in README's configuration table"
+            );
+        }
+        assert!(
+            read > 20,
+            "only {read} variables found: has the reading changed?"
+        );
+    }
+
     #[test]
     fn the_public_url_follows_the_bind_address() {
         use super::public_url_for;
