@@ -84,3 +84,43 @@ pub fn list(conn: &mut PgConnection, of: Of, subject_id: Uuid) -> QueryResult<Ve
     .bind::<SqlUuid, _>(subject_id)
     .load(conn)
 }
+
+#[derive(QueryableByName)]
+struct At {
+    #[diesel(sql_type = Timestamptz)]
+    at: DateTime<Utc>,
+}
+
+/// When the subject last changed (`None`: no history).
+pub fn last_at(
+    conn: &mut PgConnection,
+    of: Of,
+    subject_id: Uuid,
+) -> QueryResult<Option<DateTime<Utc>>> {
+    let (table, subject) = of.table();
+    diesel::sql_query(format!(
+        "SELECT at FROM {table} WHERE {subject} = $1 ORDER BY at DESC, id DESC LIMIT 1"
+    ))
+    .bind::<SqlUuid, _>(subject_id)
+    .get_result::<At>(conn)
+    .optional()
+    .map(|row| row.map(|r| r.at))
+}
+
+/// When the subject first reached status `to` (`None`: never).
+pub fn reached_at(
+    conn: &mut PgConnection,
+    of: Of,
+    subject_id: Uuid,
+    to: &str,
+) -> QueryResult<Option<DateTime<Utc>>> {
+    let (table, subject) = of.table();
+    diesel::sql_query(format!(
+        "SELECT at FROM {table} WHERE {subject} = $1 AND to_status = $2 ORDER BY at, id LIMIT 1"
+    ))
+    .bind::<SqlUuid, _>(subject_id)
+    .bind::<Text, _>(to)
+    .get_result::<At>(conn)
+    .optional()
+    .map(|row| row.map(|r| r.at))
+}

@@ -223,6 +223,10 @@ mod tests {
     fn action_operation_ids_name_the_action_and_the_thing() {
         use super::action_operation_id as id;
         assert_eq!(id("/api/v1/bookings/{id}/cancel"), "cancel_booking");
+        assert_eq!(
+            id("/api/v1/after-sales/{id}/accept-offer"),
+            "accept_offer_after_sale"
+        );
         assert_eq!(id("/api/v1/orders/{id}/cancel"), "cancel_order");
         assert_eq!(id("/api/v1/orders/{id}/pick-up"), "pick_up_order");
         assert_eq!(id("/api/v1/orders/{id}/return"), "return_order");

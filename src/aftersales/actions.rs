@@ -63,7 +63,7 @@ fn refund(conn: &mut PgConnection, r: &Request, amount: i64, by: Option<Uuid>) -
                 purchase_of(conn, r.subject_kind, r.subject_id)?.ok_or(AppError::NotFound)?;
             if amount > left {
                 return Err(AppError::Conflict(
-                    "refund_exceeds_total",
+                    codes::REFUND_EXCEEDS_TOTAL,
                     "Refunds would exceed what was paid for the booking.".into(),
                 ));
             }
@@ -117,7 +117,8 @@ fn act(
     action: RequestAction,
     req: AfterSalesActionRequest,
 ) -> AppResult<Request> {
-    let current = models::find_for_update(conn, request_id)?;
+    let locked = models::find_for_update(conn, request_id)?;
+    let current = super::timers::expire_if_due(conn, locked)?;
     let roles = super::relations(conn, id, &current)?;
     let actor = lifecycle::actor_for(&roles, action, REQUEST, rules::may)?;
     let reason = reason_of(req.reason.as_deref())?;
@@ -127,19 +128,26 @@ fn act(
             "say why the request is refused",
         ));
     }
-    // A request waits in refused, expired or declined unchanged, so `updated_at` is when it got
-    // there; checked after the state, so escalating anything else stays a 409 transition.
-    if action == RequestAction::Escalate
-        && rules::transition(current.status, action, actor).is_ok()
-        && !rules::may_still_escalate(current.updated_at, chrono::Utc::now())
+    // Checked after the state, so escalating anything else stays a 409 transition; the window
+    // runs from when the request reached its status, as its history records.
+    if action == RequestAction::Escalate && rules::transition(current.status, action, actor).is_ok()
     {
-        return Err(AppError::Conflict(
-            codes::ESCALATION_WINDOW_CLOSED,
-            format!(
-                "A request is taken to the platform within {} days of its answer or expiry.",
-                rules::ESCALATE_DAYS
-            ),
-        ));
+        let settled = crate::history::reached_at(
+            conn,
+            crate::history::Of::AfterSales,
+            current.id,
+            current.status.as_str(),
+        )?
+        .unwrap_or(current.updated_at);
+        if !rules::may_still_escalate(settled, chrono::Utc::now()) {
+            return Err(AppError::Conflict(
+                codes::ESCALATION_WINDOW_CLOSED,
+                format!(
+                    "A request is taken to the platform within {} days of its answer or expiry.",
+                    rules::ESCALATE_DAYS
+                ),
+            ));
+        }
     }
     let amount = match action {
         RequestAction::Offer => {

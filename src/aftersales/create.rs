@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::Identity;
 use crate::db;
-use crate::error::{AppError, AppResult, FieldError, Problem};
+use crate::error::{codes, AppError, AppResult, FieldError, Problem};
 use crate::fields::{Fields, Text};
 use crate::http::idempotency::{self, IdempotencyKey, Stored};
 use crate::http::Json;
@@ -80,13 +80,13 @@ fn open(
     let now = Utc::now();
     let Some(completed) = purchase.completed_at else {
         return Err(AppError::Conflict(
-            "not_completed",
+            codes::NOT_COMPLETED,
             format!("The {} has not been completed.", req.subject_kind),
         ));
     };
     if !rules::within_window(completed, now) {
         return Err(AppError::Conflict(
-            "after_sales_window_closed",
+            codes::AFTER_SALES_WINDOW_CLOSED,
             format!(
                 "After-sales requests are taken until {} days after completion.",
                 rules::WINDOW_DAYS

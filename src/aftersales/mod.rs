@@ -108,10 +108,7 @@ pub fn record_change(
         format!("售后申请 {short} 当前状态：{zh}。\nAfter-sales request {short} is now {en}.\n");
     if action == RequestAction::Open {
         // The members learn the deadline in the merchant's own time.
-        let tz: chrono_tz::Tz = merchants::find(conn, request.merchant_id)?
-            .time_zone
-            .parse()
-            .unwrap_or(chrono_tz::Asia::Shanghai);
+        let tz = merchants::find(conn, request.merchant_id)?.tz();
         let by = request
             .respond_by
             .with_timezone(&tz)

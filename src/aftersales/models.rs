@@ -6,7 +6,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use uuid::Uuid;
 
 use super::rules::{Decision, RequestKind, RequestStatus, SubjectKind};
-use crate::error::{AppError, AppResult};
+use crate::error::{codes, AppError, AppResult};
 use crate::http::pagination::TimeCursor;
 use crate::schema::after_sales_requests as requests;
 
@@ -49,7 +49,7 @@ pub fn insert(conn: &mut PgConnection, r: &Request) -> AppResult<Request> {
             if info.constraint_name() == Some("after_sales_one_open") =>
         {
             Err(AppError::Conflict(
-                "after_sales_open",
+                codes::AFTER_SALES_OPEN,
                 "This already has an after-sales request under way.".into(),
             ))
         }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{models as jobs, Outcome};
 
-use super::models;
+use super::models::{self, Request};
 use super::rules::{Actor, RequestAction, RequestStatus};
 
 pub const EXPIRE: &str = "after_sales.expire";
@@ -41,8 +41,16 @@ pub fn run(conn: &mut PgConnection, payload: &serde_json::Value) -> AppResult<Ou
     let Some(request) = models::find_for_update(conn, request_id).optional()? else {
         return Ok(Outcome::Done);
     };
+    expire_if_due(conn, request)?;
+    Ok(Outcome::Done)
+}
+
+/// The (locked) request, expired first if the merchant's deadline has passed unanswered: the
+/// job does it on time, and any action that comes before the job does it too, so nobody answers
+/// late and an unanswered request can be escalated at once.
+pub fn expire_if_due(conn: &mut PgConnection, request: Request) -> AppResult<Request> {
     if request.status == RequestStatus::Open && request.respond_by <= Utc::now() {
-        super::actions::apply(
+        return super::actions::apply(
             conn,
             &request,
             RequestAction::Expire,
@@ -50,7 +58,7 @@ pub fn run(conn: &mut PgConnection, payload: &serde_json::Value) -> AppResult<Ou
             None,
             None,
             |_| Ok(()),
-        )?;
+        );
     }
-    Ok(Outcome::Done)
+    Ok(request)
 }

@@ -103,11 +103,7 @@ pub fn apply(
 }
 
 fn saved_tz(conn: &mut PgConnection, b: &Booking) -> AppResult<chrono_tz::Tz> {
-    let merchant = crate::merchants::find(conn, b.merchant_id)?;
-    Ok(merchant
-        .time_zone
-        .parse()
-        .unwrap_or(chrono_tz::Asia::Shanghai))
+    Ok(crate::merchants::find(conn, b.merchant_id)?.tz())
 }
 
 /// What an action may carry. Every field is optional; each action reads the ones it uses.

@@ -56,10 +56,7 @@ impl Bookable {
             return Err(AppError::invalid("service_id", "is ordered, not booked"));
         }
         let settings = models::settings(conn, merchant.id)?;
-        let tz = merchant
-            .time_zone
-            .parse()
-            .unwrap_or(chrono_tz::Asia::Shanghai);
+        let tz = merchant.tz();
         Ok(Self {
             service,
             fulfilment,

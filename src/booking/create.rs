@@ -299,6 +299,9 @@ fn create(
         None,
         bookable.tz,
     )?;
+    // The merchant's members hear of it at once: a pending booking waits for their answer.
+    let (subject, body) = super::emails::new_booking(&saved, bookable.tz);
+    merchants::tell_members(conn, saved.merchant_id, &subject, &body)?;
     if let Some(at) = saved.respond_by {
         super::timers::schedule_expiry(conn, saved.id, at)?;
     }

@@ -64,8 +64,7 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         );
 }
 
-/// Records a change in the booking's history and tells the consumer (and, of a new booking, the
-/// merchant's members), in the caller's transaction.
+/// Records a change in the booking's history and tells the consumer, in the caller's transaction.
 #[allow(clippy::too_many_arguments)]
 pub fn record_change(
     conn: &mut PgConnection,
@@ -104,10 +103,6 @@ pub fn record_change(
         conn,
         &emails::status_changed(&consumer, booking, tz, zh, en),
     )?;
-    if action == "book" {
-        let (subject, body) = emails::new_booking(booking, tz);
-        merchants::tell_members(conn, booking.merchant_id, &subject, &body)?;
-    }
     Ok(())
 }
 
@@ -124,8 +119,7 @@ pub fn involved(
     let ended_at = if b.status.is_active() {
         None
     } else {
-        let last = history::list(conn, history::Of::Booking, b.id)?.pop();
-        Some(last.map_or(b.updated_at, |e| e.at))
+        Some(history::last_at(conn, history::Of::Booking, b.id)?.unwrap_or(b.updated_at))
     };
     Ok(Some(merchants::access::Involved {
         consumer_id: b.consumer_id,

@@ -10,9 +10,7 @@ use uuid::Uuid;
 use super::rules::{Actor, BookingStatus};
 use super::slots::Span;
 use crate::catalog::rules::Fulfilment;
-use crate::schema::{
-    booking_events, booking_settings, bookings, schedule_exceptions, seatings, worker_schedules,
-};
+use crate::schema::{booking_settings, bookings, schedule_exceptions, seatings, worker_schedules};
 
 /// A merchant's booking rules (defaults apply until the merchant saves its own).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -409,12 +407,12 @@ pub fn completed(
     let Some(merchant) = merchant else {
         return Ok(None);
     };
-    let at: Option<DateTime<Utc>> = booking_events::table
-        .filter(booking_events::booking_id.eq(booking_id))
-        .filter(booking_events::to_status.eq(BookingStatus::Completed.as_str()))
-        .select(booking_events::at)
-        .first(conn)
-        .optional()?;
+    let at = crate::history::reached_at(
+        conn,
+        crate::history::Of::Booking,
+        booking_id,
+        BookingStatus::Completed.as_str(),
+    )?;
     Ok(Some((merchant, at.unwrap_or_else(Utc::now))))
 }
 
@@ -429,12 +427,12 @@ pub fn purchase(
         return Ok(None);
     };
     let completed_at = match b.status {
-        BookingStatus::Completed => booking_events::table
-            .filter(booking_events::booking_id.eq(booking_id))
-            .filter(booking_events::to_status.eq(BookingStatus::Completed.as_str()))
-            .select(booking_events::at)
-            .first(conn)
-            .optional()?,
+        BookingStatus::Completed => crate::history::reached_at(
+            conn,
+            crate::history::Of::Booking,
+            booking_id,
+            BookingStatus::Completed.as_str(),
+        )?,
         _ => None,
     };
     Ok(Some(crate::lifecycle::Purchase {

@@ -116,11 +116,7 @@ pub async fn merchant_bookings(
         access::require(conn, merchant_id, id.user_id, MemberRole::Staff)?;
         let (from, to) = match q.date {
             Some(date) => {
-                let merchant = merchants::find(conn, merchant_id)?;
-                let tz = merchant
-                    .time_zone
-                    .parse()
-                    .unwrap_or(chrono_tz::Asia::Shanghai);
+                let tz = merchants::find(conn, merchant_id)?.tz();
                 let start = super::slots::local_instant(tz, date, 0)
                     .ok_or_else(|| AppError::invalid("date", "is not a date"))?;
                 (

@@ -83,19 +83,18 @@ pub fn shown(
     bookings: Vec<Booking>,
     viewer: Actor,
 ) -> QueryResult<Vec<BookingResponse>> {
-    let named: Vec<Uuid> = bookings
-        .iter()
-        .filter(|b| sees_worker(viewer, b.status))
-        .filter_map(|b| b.worker_id)
-        .collect();
-    let names = merchants::worker_names(conn, &named)?;
+    // The worker each booking may name to this viewer.
+    let named = |b: &Booking| b.worker_id.filter(|_| sees_worker(viewer, b.status));
+    let ids: Vec<Uuid> = bookings.iter().filter_map(named).collect();
+    let names = merchants::worker_names(conn, &ids)?;
     Ok(bookings
         .into_iter()
         .map(|b| {
-            let name = b.worker_id.and_then(|w| names.get(&w).cloned());
-            let mut shown = BookingResponse::new(b, viewer);
-            shown.worker_name = name.filter(|_| sees_worker(viewer, shown.status));
-            shown
+            let name = named(&b).and_then(|w| names.get(&w).cloned());
+            BookingResponse {
+                worker_name: name,
+                ..BookingResponse::new(b, viewer)
+            }
         })
         .collect())
 }

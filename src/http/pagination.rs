@@ -87,7 +87,6 @@ impl<T> Page<T> {
         }
     }
 
-    /// Converts the items, keeping the cursor.
     /// The same page with its items turned by one call over all of them (a batched lookup).
     pub fn try_map_all<U, E>(
         self,
@@ -99,6 +98,7 @@ impl<T> Page<T> {
         })
     }
 
+    /// Converts the items, keeping the cursor.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),

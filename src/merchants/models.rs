@@ -58,6 +58,13 @@ pub struct Merchant {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Merchant {
+    /// The merchant's time zone (an IANA name; China's when it does not parse).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+    }
+}
+
 /// The fields of an application, for insert and for update alike.
 #[derive(Debug, Clone, Default, Insertable, AsChangeset)]
 #[diesel(table_name = merchants)]

@@ -71,8 +71,13 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     .service(Endpoint::new("/me/deliveries").get(routes::my_deliveries));
 }
 
-/// Records a change in the order's history and notifies the consumer (and, of a new order, the
-/// merchant's members), in the caller's transaction.
+/// The first 8 hex digits of the order's id, as emails name it.
+fn short_id(order: &Order) -> String {
+    order.id.simple().to_string()[..8].to_owned()
+}
+
+/// Records a change in the order's history and notifies the consumer, in the caller's
+/// transaction.
 pub fn record_change(
     conn: &mut PgConnection,
     order: &Order,
@@ -99,7 +104,7 @@ pub fn record_change(
         crate::jobs::merchant_changed(conn, order.merchant_id)?;
     }
     let consumer = accounts::find(conn, order.consumer_id)?;
-    let short = &order.id.simple().to_string()[..8];
+    let short = short_id(order);
     let (zh, en) = order.status.words();
     outbox::enqueue(
         conn,
@@ -113,36 +118,7 @@ pub fn record_change(
             ),
         },
     )?;
-    if action == "place" {
-        tell_merchant_of_new_order(conn, order, short)?;
-    }
     Ok(())
-}
-
-/// The merchant's members hear of a new order at once: its accept window is short.
-fn tell_merchant_of_new_order(
-    conn: &mut PgConnection,
-    order: &Order,
-    short: &str,
-) -> AppResult<()> {
-    let tz: chrono_tz::Tz = merchants::find(conn, order.merchant_id)?
-        .time_zone
-        .parse()
-        .unwrap_or(chrono_tz::Asia::Shanghai);
-    let total = crate::fields::yuan(order.total_cents);
-    let answer = match order.respond_by {
-        Some(by) => {
-            let by = by.with_timezone(&tz).format("%H:%M");
-            format!("请在 {by} 前接单，逾期将自动取消。\nPlease accept or reject it by {by} ({tz}); after that it is cancelled.\n")
-        }
-        None => String::new(),
-    };
-    merchants::tell_members(
-        conn,
-        order.merchant_id,
-        &format!("新订单 {short}：{total} 元 / New order {short}: ¥{total}"),
-        &format!("您有一个新订单 {short}，合计 {total} 元。\nA new order {short}, total ¥{total}.\n{answer}"),
-    )
 }
 
 /// An order with everything attached to it, as `viewer` may see it.
@@ -171,8 +147,7 @@ pub fn involved(
         return Ok(None);
     };
     let ended_at = if o.status.has_ended() {
-        let last = history::list(conn, history::Of::Order, o.id)?.pop();
-        Some(last.map_or(o.created_at, |e| e.at))
+        Some(history::last_at(conn, history::Of::Order, o.id)?.unwrap_or(o.created_at))
     } else {
         None
     };

@@ -70,11 +70,7 @@ fn invalid(errors: Vec<FieldError>) -> AppError {
 
 /// Whether the merchant is open now in its own time zone.
 fn is_open(merchant: &Merchant) -> bool {
-    let tz: chrono_tz::Tz = merchant
-        .time_zone
-        .parse()
-        .unwrap_or(chrono_tz::Asia::Shanghai);
-    let local = Utc::now().with_timezone(&tz);
+    let local = Utc::now().with_timezone(&merchant.tz());
     let hours: OpeningHours =
         serde_json::from_value(merchant.opening_hours.clone()).unwrap_or_default();
     let weekday = usize::try_from(local.weekday().num_days_from_monday()).unwrap_or(0);
@@ -248,10 +244,31 @@ fn place(
         Some(consumer),
         None,
     )?;
+    tell_merchant(conn, &merchant, &saved)?;
     if let Some(at) = saved.respond_by {
         super::timers::schedule(conn, super::timers::EXPIRE, saved.id, at)?;
     }
     Ok((saved, items))
+}
+
+/// The merchant's members hear of a new order at once: its accept window is short.
+fn tell_merchant(conn: &mut PgConnection, merchant: &Merchant, order: &Order) -> AppResult<()> {
+    let short = super::short_id(order);
+    let total = crate::fields::yuan(order.total_cents);
+    let answer = match order.respond_by {
+        Some(by) => {
+            let tz = merchant.tz();
+            let by = by.with_timezone(&tz).format("%H:%M");
+            format!("请在 {by} 前接单，逾期将自动取消。\nPlease accept or reject it by {by} ({tz}); after that it is cancelled.\n")
+        }
+        None => String::new(),
+    };
+    merchants::tell_members(
+        conn,
+        merchant.id,
+        &format!("新订单 {short}：{total} 元 / New order {short}: ¥{total}"),
+        &format!("您有一个新订单 {short}，合计 {total} 元。\nA new order {short}, total ¥{total}.\n{answer}"),
+    )
 }
 
 /// Places an order. Requires an `Idempotency-Key`: a retried request returns the same order.

@@ -14,7 +14,6 @@ use crate::error::{AppResult, FieldError, Problem};
 use crate::fields::{Fields, Text};
 use crate::http::Json;
 use crate::lifecycle::Purchase;
-use crate::schema::order_events;
 use crate::state::AppState;
 
 use super::models::{self, Refund};
@@ -93,12 +92,12 @@ pub fn purchase(conn: &mut PgConnection, order_id: Uuid) -> AppResult<Option<Pur
         return Ok(None);
     };
     let completed_at = match order.status {
-        OrderStatus::Completed => order_events::table
-            .filter(order_events::order_id.eq(order_id))
-            .filter(order_events::to_status.eq(OrderStatus::Completed.as_str()))
-            .select(order_events::at)
-            .first(conn)
-            .optional()?,
+        OrderStatus::Completed => crate::history::reached_at(
+            conn,
+            crate::history::Of::Order,
+            order_id,
+            OrderStatus::Completed.as_str(),
+        )?,
         _ => None,
     };
     Ok(Some(Purchase {

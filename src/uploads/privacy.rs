@@ -62,7 +62,7 @@ pub fn erase_attached(conn: &mut PgConnection, kind: SubjectKind, ids: &[Uuid]) 
 }
 
 /// The files go after the commit, by job, so a rolled-back erasure keeps them.
-fn queue_deletion(conn: &mut PgConnection, keys: Vec<String>) -> AppResult<()> {
+pub(super) fn queue_deletion(conn: &mut PgConnection, keys: Vec<String>) -> AppResult<()> {
     if !keys.is_empty() {
         jobs::models::enqueue(
             conn,

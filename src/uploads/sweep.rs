@@ -18,15 +18,14 @@ pub const UNATTACHED_TTL_HOURS: i64 = 24;
 /// Uploads deleted per run; a full batch runs again at once.
 const BATCH: i64 = 200;
 
-/// Deletes a batch of stale unattached uploads and their objects, in the job's transaction: an
-/// object that cannot be deleted fails the job, which rolls the rows back and retries.
-pub fn run(conn: &mut PgConnection, ctx: &JobContext<'_>) -> AppResult<Outcome> {
+/// Deletes a batch of stale unattached uploads in the job's transaction; their objects go after
+/// the commit, by the same deletion job as an erasure's (no store call holds the row locks).
+pub fn run(conn: &mut PgConnection, _ctx: &JobContext<'_>) -> AppResult<Outcome> {
     let now = Utc::now();
     let keys = models::delete_unattached(conn, now - Duration::hours(UNATTACHED_TTL_HOURS), BATCH)?;
-    for key in &keys {
-        ctx.runtime.block_on(ctx.store.delete(key))?;
-    }
-    let next = if keys.len() as i64 >= BATCH {
+    let swept = keys.len();
+    super::privacy::queue_deletion(conn, keys)?;
+    let next = if swept as i64 >= BATCH {
         now
     } else {
         now + Duration::hours(1)

@@ -770,7 +770,7 @@ async fn a_refused_request_is_escalated_within_seven_days_or_only_withdrawn() {
     // Eight days pass without the consumer taking it further.
     app.conn()
         .batch_execute(&format!(
-            "UPDATE after_sales_requests SET updated_at = now() - interval '8 days' WHERE id = '{id}'"
+            "UPDATE after_sales_events SET at = at - interval '8 days' WHERE request_id = '{id}'"
         ))
         .unwrap();
     let events = app.count("after_sales_events");
@@ -785,4 +785,39 @@ async fn a_refused_request_is_escalated_within_seven_days_or_only_withdrawn() {
     app.as_act(&consumer, &id, "escalate", json!({}))
         .await
         .assert_problem(StatusCode::CONFLICT, "invalid_transition");
+}
+
+#[actix_web::test]
+async fn past_the_deadline_the_merchant_cannot_answer_and_the_consumer_escalates_before_the_job() {
+    let app = TestApp::spawn().await;
+    let k = app.kitchen().await;
+    let consumer = app.consumer().await;
+    let order = app.completed_order(&k, &consumer).await;
+    let id = app
+        .opened(&consumer, refund_of("order", &order, 1000))
+        .await;
+    // The 48 hours pass; the expiry job has not run yet.
+    app.conn()
+        .batch_execute(&format!(
+            "UPDATE after_sales_requests SET respond_by = now() - interval '1 second' WHERE id = '{id}'"
+        ))
+        .unwrap();
+    app.as_act(&k.owner, &id, "agree", json!({}))
+        .await
+        .assert_problem(StatusCode::CONFLICT, "invalid_transition");
+    assert_eq!(app.refunded(&order), 0, "no late agreement refunds");
+    let res = app.as_act(&consumer, &id, "escalate", json!({})).await;
+    assert_eq!(res.body["status"], "escalated", "{}", res.text);
+    let detail = app
+        .get(&format!("/api/v1/after-sales/{id}"))
+        .bearer(&consumer.access)
+        .send()
+        .await;
+    let actions: Vec<&str> = detail.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["open", "expire", "escalate"], "{}", detail.text);
 }
