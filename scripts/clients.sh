@@ -104,9 +104,11 @@ pg_require
 bench_pg_start
 port_is_free "$APP_PORT" || die "port $APP_PORT is taken; set CLIENTS_APP_PORT"
 psql -X -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS bench_clients WITH (FORCE)" -c "CREATE DATABASE bench_clients"
-DATABASE_URL=$DB_URL MAIL_DIR=$MAIL_DIR "$BIN" seed --demo >/dev/null
+# The demo's files go with this run's output, not into the checkout's var/uploads.
+rm -rf -- "$OUT/uploads"
+DATABASE_URL=$DB_URL MAIL_DIR=$MAIL_DIR UPLOAD_STORE=$OUT/uploads "$BIN" seed --demo >/dev/null
 DATABASE_URL=$DB_URL BIND_ADDR=127.0.0.1:$APP_PORT RUN_WORKER_IN_SERVER=false APP_ENV=development \
-    MAIL_DIR=$MAIL_DIR RUST_LOG=warn "$BIN" serve >"$OUT/server.log" 2>&1 &
+    MAIL_DIR=$MAIL_DIR UPLOAD_STORE=$OUT/uploads RUST_LOG=warn "$BIN" serve >"$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
     curl -fs "http://127.0.0.1:$APP_PORT/readyz" >/dev/null 2>&1 && break

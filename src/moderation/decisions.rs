@@ -127,9 +127,10 @@ pub async fn decide(
             reason: reason.as_deref(),
         })?;
         let author = accounts::find(conn, current.author_id)?;
+        let words = review_words(to);
         outbox::enqueue(conn, &email(&author, "您的评价已处理 / A decision on your review",
             format!("您的评价状态：{zh}。\nYour review is now {en}.\n{}\n如有异议可申诉一次。You may appeal once.\n", reason.clone().unwrap_or_default(),
-                zh = review_words(to).0, en = review_words(to).1)))?;
+                zh = words.0, en = words.1)))?;
         refresh_merchant(conn, current.merchant_id)?;
         Ok(DecisionResponse { decision_id, review_id, before: current.status, after: saved.status, version: saved.version })
     })

@@ -56,7 +56,7 @@ pub fn attach(
     if upload.owner_id != owner {
         return refuse("is not one of your uploads".into());
     }
-    if upload.purpose != purpose || purpose.subject_kind() != Some(subject.kind) {
+    if upload.purpose != purpose || purpose.subject_kind() != subject.kind {
         return refuse(format!(
             "is a {} upload; send a {} one",
             upload.purpose, purpose

@@ -14,7 +14,7 @@ use crate::auth::Identity;
 use crate::config::Config;
 use crate::db;
 use crate::error::{codes, AppError, AppResult, Problem};
-use crate::http::Query;
+use crate::http::{rate_limit, Query};
 use crate::state::AppState;
 
 use super::access::Access;
@@ -171,7 +171,8 @@ pub(super) fn new_upload(
     responses((status = 201, body = UploadResponse), (status = 401, body = Problem),
         (status = 413, body = Problem, description = "upload_too_large"),
         (status = 415, body = Problem, description = "unsupported_image_type: not a JPEG, PNG or WebP image"),
-        (status = 422, body = Problem, description = "validation_failed: `purpose` missing or unknown, or an empty body")))]
+        (status = 422, body = Problem, description = "validation_failed: `purpose` missing or unknown, or an empty body"),
+        (status = 429, body = Problem, description = "rate_limited: more than 100 uploads an hour")))]
 pub async fn create_upload(
     id: Identity,
     query: Query<UploadQuery>,
@@ -187,15 +188,27 @@ pub async fn create_upload(
             "send the image's bytes as the body",
         ));
     }
-    let (kind, cleaned) = web::block(move || image::clean(&bytes))
-        .await?
-        .map_err(not_an_image)?;
-    let upload = new_upload(id.user_id, purpose, kind, &cleaned)?;
+    // Cleaning and hashing up to UPLOAD_MAX_BYTES is CPU work: off the actix worker.
+    let owner = id.user_id;
+    let (upload, cleaned) = web::block(move || {
+        let (kind, cleaned) = image::clean(&bytes).map_err(not_an_image)?;
+        Ok::<_, AppError>((new_upload(owner, purpose, kind, &cleaned)?, cleaned))
+    })
+    .await??;
     let upload_id = upload.id;
     // The row first: if storing fails it is removed, and if the process dies in between, the
     // sweep removes it (deleting an object that is not there is fine).
     let row = upload.clone();
-    db::run(&state.pool, move |conn| Ok(models::insert(conn, &row)?)).await?;
+    db::run(&state.pool, move |conn| {
+        rate_limit::hit(
+            conn,
+            "uploads:owner",
+            &owner.to_string(),
+            rules::UPLOAD_LIMIT,
+        )?;
+        Ok(models::insert(conn, &row)?)
+    })
+    .await?;
     if let Err(err) = state.store.put(&upload.storage_key, cleaned).await {
         db::run(&state.pool, move |conn| {
             Ok(models::delete(conn, upload_id)?)

@@ -6,6 +6,15 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use uuid::Uuid;
 
+use crate::config::Limit;
+
+/// Uploads one account may send per hour: each is stored (up to `UPLOAD_MAX_BYTES`) for a day
+/// even if never attached, so one account must not fill the store.
+pub const UPLOAD_LIMIT: Limit = Limit {
+    max: 100,
+    window: std::time::Duration::from_secs(3600),
+};
+
 crate::lifecycle::named_enum! {
     /// What an upload is for, chosen when it is sent (`?purpose=`).
     pub enum Purpose {
@@ -34,14 +43,14 @@ crate::lifecycle::named_enum! {
 }
 
 impl Purpose {
-    /// The kind of record an upload of this purpose is attached to, if any feature takes it.
-    pub fn subject_kind(self) -> Option<SubjectKind> {
+    /// The kind of record an upload of this purpose is attached to.
+    pub fn subject_kind(self) -> SubjectKind {
         match self {
-            Purpose::LicenceDocument => Some(SubjectKind::Merchant),
-            Purpose::HandoffPhoto => Some(SubjectKind::Order),
-            Purpose::ReviewPhoto => Some(SubjectKind::Review),
-            Purpose::AfterSalesEvidence => Some(SubjectKind::AfterSalesRequest),
-            Purpose::MessagePhoto => Some(SubjectKind::Message),
+            Purpose::LicenceDocument => SubjectKind::Merchant,
+            Purpose::HandoffPhoto => SubjectKind::Order,
+            Purpose::ReviewPhoto => SubjectKind::Review,
+            Purpose::AfterSalesEvidence => SubjectKind::AfterSalesRequest,
+            Purpose::MessagePhoto => SubjectKind::Message,
         }
     }
 
@@ -146,19 +155,7 @@ mod tests {
     }
 
     #[test]
-    fn each_purpose_that_a_feature_takes_names_its_subject() {
-        assert_eq!(
-            Purpose::LicenceDocument.subject_kind(),
-            Some(SubjectKind::Merchant)
-        );
-        assert_eq!(
-            Purpose::HandoffPhoto.subject_kind(),
-            Some(SubjectKind::Order)
-        );
-        assert_eq!(
-            Purpose::ReviewPhoto.subject_kind(),
-            Some(SubjectKind::Review)
-        );
+    fn review_photos_are_personal_and_handoff_photos_are_the_orders() {
         assert!(Purpose::ReviewPhoto.is_personal() && !Purpose::HandoffPhoto.is_personal());
     }
 }

@@ -508,3 +508,23 @@ async fn the_export_lists_uploads_and_erasure_removes_rows_and_files() {
     }
     assert!(stored(&app, &stranger_upload).exists());
 }
+
+#[actix_web::test]
+async fn one_account_sends_at_most_a_hundred_uploads_an_hour() {
+    let app = TestApp::spawn().await;
+    let user = app.consumer().await;
+    for _ in 0..100 {
+        app.upload(&user, "review_photo", png(false)).await;
+    }
+    let stored = app.count("uploads");
+    let res = send(&app, &user, "review_photo", "image/png", png(false)).await;
+    res.assert_problem(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert_eq!(
+        app.count("uploads"),
+        stored,
+        "nothing stored past the limit"
+    );
+    // Another account is not held back.
+    let other = app.consumer().await;
+    app.upload(&other, "review_photo", png(false)).await;
+}
