@@ -27,6 +27,41 @@ fn too_large() -> AppError {
 
 const DEFAULT_LIMIT: usize = 64 * 1024;
 
+/// The `Content-Length` the client declared, if any.
+pub fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
+/// Reads a body of at most `limit` bytes: refused with `too_large()` from the declared length
+/// before anything is read, or as soon as the bytes received pass the limit (JSON bodies here,
+/// uploads in `uploads::routes`).
+pub async fn read_limited<S>(
+    declared: Option<usize>,
+    mut payload: S,
+    limit: usize,
+    too_large: impl Fn() -> AppError,
+) -> Result<web::BytesMut, AppError>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin,
+{
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| AppError::BadRequest(codes::MALFORMED_BODY, e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// A parsed JSON body and the SHA-256 of its canonical form.
 #[derive(Debug)]
 pub struct Json<T> {
@@ -79,27 +114,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let limit = req
             .app_data::<web::Data<AppState>>()
             .map_or(DEFAULT_LIMIT, |s| s.config.json_body_limit);
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+        let declared = declared_length(req);
         let json = is_json(req);
         let may_be_empty = req.method() == actix_web::http::Method::POST;
-        let mut payload = payload.take();
+        let payload = payload.take();
         Box::pin(async move {
-            if declared.is_some_and(|n| n > limit) {
-                return Err(too_large());
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|e| AppError::BadRequest(codes::MALFORMED_BODY, e.to_string()))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_limited(declared, payload, limit, too_large).await?;
             if body.is_empty() && may_be_empty {
                 // An action without a body (`POST .../approve`) is an empty object.
                 return parse(b"{}");
@@ -337,5 +357,31 @@ mod tests {
         let c = parse::<Body>(br#"{"name":"b","phone":"1"}"#).unwrap();
         assert_eq!(a.digest(), b.digest());
         assert_ne!(a.digest(), c.digest());
+    }
+
+    #[tokio::test]
+    async fn a_body_is_cut_off_when_it_passes_the_limit_whatever_it_declared() {
+        let chunks = |n: usize| {
+            futures_util::stream::iter((0..n).map(|_| {
+                Ok::<_, actix_web::error::PayloadError>(web::Bytes::from_static(b"0123456789"))
+            }))
+        };
+        let refused = || AppError::PayloadTooLarge(codes::PAYLOAD_TOO_LARGE, "too large".into());
+        // Declared too large: refused before reading.
+        assert!(matches!(
+            read_limited(Some(31), chunks(0), 30, refused).await,
+            Err(AppError::PayloadTooLarge(..))
+        ));
+        // Declared nothing (or less than it sends): refused once the bytes pass the limit.
+        assert!(matches!(
+            read_limited(None, chunks(4), 30, refused).await,
+            Err(AppError::PayloadTooLarge(..))
+        ));
+        assert!(matches!(
+            read_limited(Some(10), chunks(4), 30, refused).await,
+            Err(AppError::PayloadTooLarge(..))
+        ));
+        let body = read_limited(None, chunks(3), 30, refused).await;
+        assert_eq!(body.ok().map(|b| b.len()), Some(30));
     }
 }

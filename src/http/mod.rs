@@ -18,7 +18,7 @@ pub mod request_id;
 pub use client::client_addr;
 pub use endpoint::Endpoint;
 pub use idempotency::IdempotencyKey;
-pub use json::{nullable, parse as parse_json, Json};
+pub use json::{declared_length, nullable, parse as parse_json, read_limited, Json};
 pub use pagination::{Page, PageParams};
 pub use query::Query;
 

@@ -4,7 +4,6 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
@@ -14,7 +13,7 @@ use crate::auth::Identity;
 use crate::config::Config;
 use crate::db;
 use crate::error::{codes, AppError, AppResult, Problem};
-use crate::http::{rate_limit, Query};
+use crate::http::{self, rate_limit, Query};
 use crate::state::AppState;
 
 use super::access::Access;
@@ -96,32 +95,6 @@ fn too_large(limit: usize) -> AppError {
     )
 }
 
-/// The body, refused with 413 as soon as it is (or is declared) larger than `limit`.
-async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> AppResult<Vec<u8>> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large(limit));
-    }
-    let mut body = Vec::with_capacity(declared.unwrap_or(0));
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| AppError::BadRequest(codes::MALFORMED_BODY, e.to_string()))?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
 fn not_an_image(err: ImageError) -> AppError {
     let detail = match err {
         ImageError::Unsupported => {
@@ -181,7 +154,11 @@ pub async fn create_upload(
     state: web::Data<AppState>,
 ) -> AppResult<(web::Json<UploadResponse>, StatusCode)> {
     let purpose = query.into_inner().purpose;
-    let bytes = read_body(&req, payload, state.config.upload_max_bytes).await?;
+    let limit = state.config.upload_max_bytes;
+    let bytes = http::read_limited(http::declared_length(&req), payload, limit, || {
+        too_large(limit)
+    })
+    .await?;
     if bytes.is_empty() {
         return Err(AppError::invalid(
             "body",
