@@ -821,3 +821,51 @@ async fn past_the_deadline_the_merchant_cannot_answer_and_the_consumer_escalates
         .collect();
     assert_eq!(actions, ["open", "expire", "escalate"], "{}", detail.text);
 }
+
+#[actix_web::test]
+async fn answers_that_race_each_other_settle_a_request_once() {
+    let app = TestApp::spawn_with(|c, _| {
+        c.db_pool_size = 8;
+        c.db_acquire_timeout = std::time::Duration::from_secs(60);
+    })
+    .await;
+    let k = app.kitchen().await;
+    let consumer = app.consumer().await;
+    let order = app.completed_order(&k, &consumer).await;
+    let id = app
+        .opened(&consumer, refund_of("order", &order, 1000))
+        .await;
+    // The merchant agrees five times while the consumer withdraws five times, all at once.
+    let answers = join_all((0..10).map(|i| {
+        let (user, action) = if i % 2 == 0 {
+            (&k.owner, "agree")
+        } else {
+            (&consumer, "withdraw")
+        };
+        app.as_act(user, &id, action, json!({}))
+    }))
+    .await;
+    let ok: Vec<&Res> = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .collect();
+    assert_eq!(
+        ok.len(),
+        1,
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for res in answers.iter().filter(|r| r.status != StatusCode::OK) {
+        res.assert_problem(StatusCode::CONFLICT, "invalid_transition");
+    }
+    let expected = if ok[0].body["status"] == "agreed" {
+        1000
+    } else {
+        0
+    };
+    assert_eq!(
+        app.refunded(&order),
+        expected,
+        "refunded once or not at all"
+    );
+}
