@@ -21,13 +21,13 @@ SRC = ROOT / "src"
 # the features listed before it.
 KERNEL = [
     "error", "config", "db", "schema", "telemetry", "crypto", "mail", "fields", "http", "jobs",
-    "state", "audit", "history", "lifecycle", "storage",
+    "state", "audit", "history", "lifecycle", "storage", "pay",
 ]
 FEATURES = [
     "auth", "accounts", "uploads", "merchants", "catalog", "booking", "orders", "messages",
-    "reviews", "aftersales", "credit", "moderation",
+    "payments", "reviews", "aftersales", "credit", "moderation",
 ]
-ASSEMBLY = ["app", "seed", "scale", "cli", "lib", "main"]
+ASSEMBLY = ["app", "seed", "scale", "cli", "lib", "main", "sandbox"]
 
 INTERNAL = {"models", "routes"}
 

@@ -20,6 +20,7 @@ pub mod http;
 pub mod jobs;
 pub mod lifecycle;
 pub mod mail;
+pub mod pay;
 pub mod merchants;
 pub mod messages;
 pub mod moderation;

@@ -9,6 +9,7 @@ use crate::db;
 use crate::error::AppResult;
 use crate::jobs::{Registry, Runner};
 use crate::mail::Mailer;
+use crate::pay::Providers;
 use crate::storage::Store;
 
 /// What every handler may use; cheap to clone.
@@ -25,6 +26,8 @@ pub struct AppState {
     pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// The process-wide Prometheus recorder, installed before the first request.
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// The payment providers the configuration enables.
+    pub pay: Providers,
     /// The job loops' share of the state, with the job kinds the assembly registered.
     pub jobs: Runner,
 }
@@ -36,6 +39,7 @@ impl AppState {
         let pool = db::pool(&config);
         let mailer = Mailer::new(&config.mail)?;
         let store = Store::new(&config.upload_store)?;
+        let pay = Providers::new(&config)?;
         Ok(Self {
             jobs: Runner {
                 pool: pool.clone(),
@@ -45,6 +49,7 @@ impl AppState {
                 registry: Arc::new(jobs),
             },
             pool,
+            pay,
             keys: Arc::new(JwtKeys::new(&config)),
             passwords: Passwords::new(config.password_cost)?,
             mailer,
