@@ -24,8 +24,8 @@ KERNEL = [
     "state", "audit", "history", "lifecycle", "storage", "pay",
 ]
 FEATURES = [
-    "auth", "accounts", "uploads", "merchants", "catalog", "booking", "orders", "messages",
-    "payments", "reviews", "aftersales", "credit", "moderation",
+    "auth", "accounts", "uploads", "merchants", "catalog", "booking", "orders", "payments",
+    "messages", "reviews", "aftersales", "credit", "moderation",
 ]
 ASSEMBLY = ["app", "seed", "scale", "cli", "lib", "main", "sandbox"]
 

@@ -147,6 +147,9 @@ pub struct Config {
     pub upload_max_bytes: usize,
     /// How long a signed upload URL works (`UPLOAD_URL_TTL_SECS`, default 300).
     pub upload_url_ttl: Duration,
+    /// How long an order or a prepaid booking waits for its payment before it is closed
+    /// (`PAYMENT_TIMEOUT_MINUTES`, default 15).
+    pub payment_timeout: chrono::Duration,
 }
 
 const DEV_JWT_SECRET: &str = "dev-only-insecure-jwt-secret-change-me-0123456789";
@@ -313,6 +316,15 @@ impl Config {
             ),
             upload_max_bytes: parse_var("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)?,
             upload_url_ttl: Duration::from_secs(parse_var("UPLOAD_URL_TTL_SECS", 300)?),
+            payment_timeout: match parse_var("PAYMENT_TIMEOUT_MINUTES", 15i64)? {
+                minutes @ 1..=1440 => chrono::Duration::minutes(minutes),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "PAYMENT_TIMEOUT_MINUTES",
+                        reason: "must be 1 to 1440".into(),
+                    })
+                }
+            },
         };
         config.check_production()?;
         Ok(config)
@@ -358,6 +370,7 @@ impl Config {
             upload_url_secret: Secret::new("test-upload-secret-0123456789-0123456789"),
             upload_max_bytes: 256 * 1024,
             upload_url_ttl: Duration::from_secs(300),
+            payment_timeout: chrono::Duration::minutes(15),
         }
     }
 

@@ -75,6 +75,10 @@ pub enum AppError {
     /// 429: too many attempts; retry after the given seconds.
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
+    /// 502: a payment provider could not be reached or answered badly; the detail is logged,
+    /// never sent.
+    #[error("{1}")]
+    BadGateway(&'static str, String),
     /// 503: the database cannot be reached right now.
     #[error("database unavailable")]
     Unavailable,
@@ -156,6 +160,7 @@ impl AppError {
             | AppError::Conflict(code, _)
             | AppError::PayloadTooLarge(code, _)
             | AppError::UnsupportedMediaType(code, _)
+            | AppError::BadGateway(code, _)
             | AppError::Validation(code, _) => code,
             AppError::NotFound => codes::NOT_FOUND,
             AppError::MethodNotAllowed => codes::METHOD_NOT_ALLOWED,
@@ -187,6 +192,9 @@ impl AppError {
             },
             AppError::RateLimited { retry_after_secs } => {
                 format!("Too many attempts; try again in {retry_after_secs} s.")
+            }
+            AppError::BadGateway(..) => {
+                "The payment provider could not be reached; try again shortly.".into()
             }
             AppError::Unavailable => "The database is unavailable; try again shortly.".into(),
             AppError::Internal(_) => "Something went wrong on our side.".into(),
@@ -221,6 +229,7 @@ impl ResponseError for AppError {
             AppError::UnsupportedMediaType(..) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation(..) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::BadGateway(..) => StatusCode::BAD_GATEWAY,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -229,6 +238,9 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         if let AppError::Internal(cause) = self {
             tracing::error!(cause = %cause::chain(cause), "request failed");
+        }
+        if let AppError::BadGateway(code, why) = self {
+            tracing::warn!(code, why, "payment provider failed");
         }
         let status = self.status_code();
         let problem = Problem {

@@ -172,6 +172,22 @@ pub struct Purchase {
     pub refunded_cents: i64,
 }
 
+/// What there is to pay for an order or a prepaid booking, as the payments above them see it.
+#[derive(Debug, Clone)]
+pub struct Payable {
+    pub consumer_id: uuid::Uuid,
+    pub merchant_id: uuid::Uuid,
+    pub amount_cents: i64,
+    /// What the payment sheet says (the merchant's name and the short id).
+    pub description: String,
+    /// Whether it still waits for its payment (not paid, closed, cancelled or refused yet).
+    pub awaiting: bool,
+    /// When it was made: its time to pay counts from then.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The payment must come before this at the latest (a booking's start).
+    pub latest: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// A value of a `named_enum!`.
 pub trait Named: Copy {
     fn name(self) -> &'static str;

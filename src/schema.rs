@@ -122,6 +122,7 @@ diesel::table! {
         late_cancel_fee_percent -> Int4,
         reschedule_limit -> Int4,
         updated_at -> Timestamptz,
+        prepaid -> Bool,
     }
 }
 
@@ -157,6 +158,8 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        prepaid -> Bool,
+        paid_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -418,6 +421,59 @@ diesel::table! {
         created_at -> Timestamptz,
         sent_at -> Nullable<Timestamptz>,
         user_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    payment_notifications (id) {
+        id -> Uuid,
+        method -> Text,
+        event_key -> Nullable<Text>,
+        headers -> Jsonb,
+        body -> Bytea,
+        outcome -> Text,
+        reason -> Nullable<Text>,
+        payment_id -> Nullable<Uuid>,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    payment_refunds (id) {
+        id -> Uuid,
+        payment_id -> Uuid,
+        source_key -> Text,
+        out_refund_no -> Text,
+        amount_cents -> Int8,
+        reason -> Text,
+        status -> Text,
+        provider_refund_id -> Nullable<Text>,
+        failure -> Nullable<Text>,
+        created_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Uuid,
+        subject_kind -> Text,
+        subject_id -> Uuid,
+        consumer_id -> Uuid,
+        merchant_id -> Uuid,
+        method -> Text,
+        out_trade_no -> Text,
+        amount_cents -> Int8,
+        currency -> Text,
+        status -> Text,
+        prepay_id -> Nullable<Text>,
+        sheet -> Nullable<Jsonb>,
+        transaction_id -> Nullable<Text>,
+        refunded_cents -> Int8,
+        expires_at -> Timestamptz,
+        paid_at -> Nullable<Timestamptz>,
+        ended_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -693,6 +749,10 @@ diesel::joinable!(outbox_emails -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(token_generations -> users (user_id));
 diesel::joinable!(uploads -> users (owner_id));
+diesel::joinable!(payment_notifications -> payments (payment_id));
+diesel::joinable!(payment_refunds -> payments (payment_id));
+diesel::joinable!(payments -> merchants (merchant_id));
+diesel::joinable!(payments -> users (consumer_id));
 diesel::joinable!(refunds -> orders (order_id));
 diesel::joinable!(review_helpful_votes -> reviews (review_id));
 diesel::joinable!(review_replies -> reviews (review_id));
@@ -731,6 +791,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_settings,
     orders,
     outbox_emails,
+    payment_notifications,
+    payment_refunds,
+    payments,
     rate_limits,
     refresh_tokens,
     refunds,

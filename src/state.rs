@@ -46,6 +46,8 @@ impl AppState {
                 mailer: mailer.clone(),
                 mail_from: config.mail_from.clone(),
                 store: store.clone(),
+                pay: pay.clone(),
+                public_url: config.public_url.clone(),
                 registry: Arc::new(jobs),
             },
             pool,

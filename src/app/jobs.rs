@@ -1,7 +1,9 @@
 //! Every feature's job kinds, registered with the job mechanism (which knows none of them).
 
 use crate::jobs::{Handler, Registry};
-use crate::{aftersales, auth, booking, credit, http, merchants, messages, orders, uploads};
+use crate::{
+    aftersales, auth, booking, credit, http, merchants, messages, orders, payments, uploads,
+};
 
 /// Both booking timers go to one handler, which reads the kind; so do both order timers.
 const BOOKING_TIMER: Handler = |conn, _, job| booking::timers::run(conn, &job.kind, &job.payload);
@@ -17,6 +19,12 @@ pub fn registry() -> Registry {
         .register(booking::timers::AUTO_COMPLETE, BOOKING_TIMER)
         .register(orders::timers::EXPIRE, ORDER_TIMER)
         .register(orders::timers::AUTO_COMPLETE, ORDER_TIMER)
+        .register(payments::REFUND, |conn, ctx, job| {
+            payments::refunds::run(conn, ctx, &job.payload)
+        })
+        .register(payments::DUE, |conn, ctx, job| {
+            payments::timers::run(conn, ctx, &job.payload)
+        })
         .register(aftersales::timers::EXPIRE, |conn, _, job| {
             aftersales::timers::run(conn, &job.payload)
         })
@@ -51,6 +59,8 @@ mod tests {
             booking::timers::AUTO_COMPLETE,
             orders::timers::EXPIRE,
             orders::timers::AUTO_COMPLETE,
+            payments::REFUND,
+            payments::DUE,
             aftersales::timers::EXPIRE,
             credit::SWEEP,
             uploads::sweep::KIND,

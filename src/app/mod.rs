@@ -57,6 +57,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     catalog::configure(cfg);
     booking::configure(cfg);
     orders::configure(cfg);
+    crate::payments::configure(cfg);
     messages::configure(cfg);
     reviews::configure(cfg);
     crate::aftersales::configure(cfg);

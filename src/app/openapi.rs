@@ -8,7 +8,7 @@ use crate::error::{FieldError, Problem};
 use crate::http::openapi::{BearerAuth, OptionalPostBodies, ProblemResponses};
 use crate::{
     accounts, aftersales, app, booking, catalog, credit, http, merchants, messages, moderation,
-    orders, reviews, uploads,
+    orders, payments, reviews, uploads,
 };
 
 #[derive(OpenApi)]
@@ -63,11 +63,14 @@ use crate::{
         aftersales::actions::escalate, aftersales::actions::withdraw, aftersales::actions::decide,
         messages::routes::list_booking_messages, messages::routes::post_booking_message,
         messages::routes::list_order_messages, messages::routes::post_order_message,
+        payments::routes::pay_order, payments::routes::pay_booking, payments::routes::get_payment,
+        payments::routes::check_payment, payments::notify::wechat, payments::notify::alipay,
+        payments::routes::list_notifications,
     ),
     components(schemas(Problem, FieldError, catalog::discovery::Sort, reviews::list::ReviewSort)),
     modifiers(&BearerAuth, &ProblemResponses, &OptionalPostBodies),
     tags((name = "health"), (name = "auth"), (name = "accounts"), (name = "merchants"), (name = "catalog"),
-        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation"), (name = "uploads"), (name = "after-sales"), (name = "messages")),
+        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation"), (name = "uploads"), (name = "after-sales"), (name = "messages"), (name = "payments")),
 )]
 pub struct ApiDoc;
 

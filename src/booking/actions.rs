@@ -63,6 +63,7 @@ pub fn apply(
         rules::RuleError::NotAllowed => lifecycle::forbidden(action, BOOKING),
         rules::RuleError::InvalidTransition => invalid_transition(from, action),
     })?;
+    super::payment::ensure_paid(current, action)?;
     let mut next = current.clone();
     next.status = to;
     edit(&mut next)?;
@@ -85,8 +86,11 @@ pub fn apply(
         }
         Err(e) => return Err(e.into()),
     };
-    if from.is_active() && !to.is_active() && saved.kind == Fulfilment::InStore {
-        models::release_seats(conn, saved.service_id, saved.starts_at, saved.party_size)?;
+    if from.is_active() && !to.is_active() {
+        if saved.kind == Fulfilment::InStore {
+            models::release_seats(conn, saved.service_id, saved.starts_at, saved.party_size)?;
+        }
+        super::payment::refund_on_end(conn, &saved)?;
     }
     let tz = saved_tz(conn, &saved)?;
     super::record_change(

@@ -222,10 +222,12 @@ pub fn take_seats(
     Ok(())
 }
 
+/// Books a slot; a prepaid booking must be paid within `pay_within` (and before it starts).
 fn create(
     conn: &mut PgConnection,
     consumer: Uuid,
     req: CreateBookingRequest,
+    pay_within: Duration,
 ) -> AppResult<Booking> {
     let bookable = Bookable::load(conn, req.service_id)?;
     let address = parse_address(&bookable, req.address)?;
@@ -278,6 +280,8 @@ fn create(
         version: 1,
         created_at: now,
         updated_at: now,
+        prepaid: bookable.settings.prepaid,
+        paid_at: None,
     };
     let saved = match bookable.fulfilment {
         Fulfilment::InStore => {
@@ -305,6 +309,9 @@ fn create(
     if let Some(at) = saved.respond_by {
         super::timers::schedule_expiry(conn, saved.id, at)?;
     }
+    if saved.prepaid {
+        crate::jobs::payment_due(conn, "booking", saved.id, (now + pay_within).min(start))?;
+    }
     Ok(saved)
 }
 
@@ -324,9 +331,10 @@ pub async fn create_booking(
 ) -> AppResult<Stored> {
     let digest = idempotency::request_digest(&req, &body.digest());
     let request = body.into_inner();
+    let pay_within = state.config.payment_timeout;
     db::tx(&state.pool, move |conn| {
         idempotency::once(conn, id.user_id, &key, &digest, |conn| {
-            let booking = create(conn, id.user_id, request)?;
+            let booking = create(conn, id.user_id, request, pay_within)?;
             Ok((
                 StatusCode::CREATED,
                 views::show(conn, booking, Actor::Consumer)?,

@@ -7,6 +7,7 @@ pub mod availability;
 pub mod create;
 mod emails;
 pub mod models;
+pub mod payment;
 mod policy;
 mod privacy;
 pub mod routes;
@@ -17,6 +18,7 @@ pub mod timers;
 pub mod views;
 
 pub use models::{completed, purchase};
+pub use payment::{close_unpaid, paid, payable};
 pub use policy::{policy_of, BookingPolicy, CancelTier};
 pub use privacy::{check_erasable, erase_for, export_for};
 pub use views::BookingResponse;

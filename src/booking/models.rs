@@ -25,6 +25,7 @@ pub struct Settings {
     pub free_cancel_hours: i32,
     pub late_cancel_fee_percent: i32,
     pub reschedule_limit: i32,
+    pub prepaid: bool,
 }
 
 impl Settings {
@@ -39,6 +40,7 @@ impl Settings {
             free_cancel_hours: 24,
             late_cancel_fee_percent: 50,
             reschedule_limit: 2,
+            prepaid: false,
         }
     }
 }
@@ -210,6 +212,10 @@ pub struct Booking {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Paid when booked (the merchant's setting then).
+    pub prepaid: bool,
+    /// When a prepaid booking's payment arrived.
+    pub paid_at: Option<DateTime<Utc>>,
 }
 
 pub fn insert(conn: &mut PgConnection, booking: &Booking) -> QueryResult<Booking> {

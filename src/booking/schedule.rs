@@ -185,6 +185,10 @@ pub struct BookingSettings {
     /// How many times a booking may be rescheduled (0..=10).
     #[schema(minimum = 0, maximum = 10)]
     pub reschedule_limit: i32,
+    /// Consumers pay when they book (through WeChat Pay or Alipay); an unpaid booking is
+    /// cancelled when its time to pay is over. Off unless set.
+    #[serde(default)]
+    pub prepaid: bool,
 }
 
 impl From<Settings> for BookingSettings {
@@ -198,6 +202,7 @@ impl From<Settings> for BookingSettings {
             free_cancel_hours: s.free_cancel_hours,
             late_cancel_fee_percent: s.late_cancel_fee_percent,
             reschedule_limit: s.reschedule_limit,
+            prepaid: s.prepaid,
         }
     }
 }
@@ -233,6 +238,7 @@ impl BookingSettings {
             free_cancel_hours: self.free_cancel_hours,
             late_cancel_fee_percent: self.late_cancel_fee_percent,
             reschedule_limit: self.reschedule_limit,
+            prepaid: self.prepaid,
         })
     }
 }

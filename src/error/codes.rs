@@ -97,6 +97,14 @@ pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
 pub const UPLOAD_TOO_LARGE: &str = "upload_too_large";
 /// 415: the body is not declared as JSON.
 pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+/// 409: a prepaid booking that is not paid yet cannot go on (confirm, check in, complete).
+pub const PAYMENT_PENDING: &str = "payment_pending";
+/// 409: paying in advance for a booking that is paid at the merchant.
+pub const NOT_PREPAID: &str = "not_prepaid";
+/// 409: paying for an order or booking that no longer waits for a payment.
+pub const NOT_PAYABLE: &str = "not_payable";
+/// 409: paying through one provider while a payment through the other is still open.
+pub const PAYMENT_IN_PROGRESS: &str = "payment_in_progress";
 /// 415: an upload whose bytes are not a JPEG, PNG or WebP image.
 pub const UNSUPPORTED_IMAGE_TYPE: &str = "unsupported_image_type";
 /// 422: a field or parameter is invalid; the general validation code.
@@ -113,6 +121,8 @@ pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
 pub const RATE_LIMITED: &str = "rate_limited";
 /// 500: anything unexpected.
 pub const INTERNAL_ERROR: &str = "internal_error";
+/// 502: a payment provider could not be reached or answered badly.
+pub const PROVIDER_UNAVAILABLE: &str = "provider_unavailable";
 /// 503: the database cannot be reached right now.
 pub const DATABASE_UNAVAILABLE: &str = "database_unavailable";
 
@@ -161,6 +171,10 @@ pub const ALL: &[&str] = &[
     ESCALATION_WINDOW_CLOSED,
     AFTER_SALES_OPEN,
     MESSAGES_CLOSED,
+    PAYMENT_PENDING,
+    NOT_PREPAID,
+    NOT_PAYABLE,
+    PAYMENT_IN_PROGRESS,
     PAYLOAD_TOO_LARGE,
     UPLOAD_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,
@@ -172,6 +186,7 @@ pub const ALL: &[&str] = &[
     IDEMPOTENCY_KEY_REUSED,
     RATE_LIMITED,
     INTERNAL_ERROR,
+    PROVIDER_UNAVAILABLE,
     DATABASE_UNAVAILABLE,
 ];
 

@@ -22,6 +22,9 @@ pub struct Runner {
     pub mailer: crate::mail::Mailer,
     pub mail_from: String,
     pub store: crate::storage::Store,
+    pub pay: crate::pay::Providers,
+    /// The public base URL, for the providers' notification URLs.
+    pub public_url: String,
     pub registry: std::sync::Arc<Registry>,
 }
 
@@ -65,6 +68,8 @@ pub async fn run_one(runner: &Runner) -> AppResult<Option<String>> {
     let mailer = runner.mailer.clone();
     let mail_from = runner.mail_from.clone();
     let store = runner.store.clone();
+    let pay = runner.pay.clone();
+    let public_url = runner.public_url.clone();
     let registry = runner.registry.clone();
     db::run(&runner.pool, move |conn| {
         let ctx = JobContext {
@@ -72,6 +77,8 @@ pub async fn run_one(runner: &Runner) -> AppResult<Option<String>> {
             mail_from: &mail_from,
             runtime: &runtime,
             store: &store,
+            pay: &pay,
+            public_url: &public_url,
         };
         conn.transaction(|conn| {
             let Some(job) = models::claim_next(conn)? else { return Ok(None) };

@@ -331,13 +331,24 @@ fn act(
     let remaining = saved.total_cents - saved.refunded_cents;
     let by = Some(id.user_id);
     match action {
-        OrderAction::Cancel if from != OrderStatus::Placed && remaining > 0 => {
+        // Everything past `awaiting_payment` was paid: a cancellation gives back what is left.
+        OrderAction::Cancel if from != OrderStatus::AwaitingPayment && remaining > 0 => {
             models::refund(
                 conn,
                 order_id,
                 remaining,
                 "cancellation",
-                reason.as_deref().unwrap_or("cancelled after acceptance"),
+                reason.as_deref().unwrap_or("cancelled"),
+                by,
+            )?;
+        }
+        OrderAction::Reject if remaining > 0 => {
+            models::refund(
+                conn,
+                order_id,
+                remaining,
+                "rejection",
+                reason.as_deref().unwrap_or("rejected by the merchant"),
                 by,
             )?;
         }

@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod courier;
 pub mod models;
+pub mod payment;
 pub mod place;
 mod privacy;
 pub mod refunds;
@@ -18,6 +19,7 @@ pub mod views;
 
 pub use actions::may_see_photos;
 pub use models::delivered;
+pub use payment::{close_unpaid, paid, payable, refund_ended};
 pub use privacy::{check_erasable, erase_for, export_for};
 pub use refunds::{after_sales_refund, purchase};
 pub use views::OrderResponse;

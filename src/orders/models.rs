@@ -308,6 +308,16 @@ pub fn refund(
     diesel::insert_into(refunds::table)
         .values(&row)
         .execute(conn)?;
+    crate::jobs::refund_requested(
+        conn,
+        &crate::jobs::RefundRequest {
+            subject_kind: "order".into(),
+            subject_id: order_id,
+            source_key: row.id.to_string(),
+            amount_cents: amount,
+            reason: row.reason.clone(),
+        },
+    )?;
     Ok(row)
 }
 
@@ -327,6 +337,8 @@ pub struct ListFilter {
     /// Orders assigned to any of these couriers (an account's worker rows).
     pub courier_ids: Option<Vec<Uuid>>,
     pub status: Option<OrderStatus>,
+    /// Only orders that were paid (the merchant's board: unpaid ones never reach it).
+    pub paid_only: bool,
 }
 
 pub fn list(
@@ -351,6 +363,9 @@ pub fn list(
     }
     if let Some(status) = &f.status {
         q = q.filter(orders::status.eq(*status));
+    }
+    if f.paid_only {
+        q = q.filter(orders::status.ne_all([OrderStatus::AwaitingPayment, OrderStatus::Closed]));
     }
     if let Some((at, id)) = after {
         q = q.filter(

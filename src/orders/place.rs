@@ -126,10 +126,12 @@ fn lines(
     Ok((kind.unwrap_or(OrderKind::Delivery), items))
 }
 
+/// Places an order awaiting its payment, which must come within `pay_within`.
 fn place(
     conn: &mut PgConnection,
     consumer: Uuid,
     req: PlaceOrderRequest,
+    pay_within: Duration,
 ) -> AppResult<(Order, Vec<Item>)> {
     let merchant = diesel::OptionalExtension::optional(merchants::find(conn, req.merchant_id))?
         .filter(|m| m.status == "approved")
@@ -197,7 +199,7 @@ fn place(
         consumer_id: consumer,
         merchant_id: merchant.id,
         kind,
-        status: OrderStatus::Placed,
+        status: OrderStatus::AwaitingPayment,
         courier_id: None,
         recipient_name: address.recipient_name,
         recipient_phone: address.phone,
@@ -219,7 +221,8 @@ fn place(
         refunded_cents: 0,
         pin: format!("{:04}", rand::rng().random_range(0..10_000)),
         pin_attempts: 0,
-        respond_by: Some(now + Duration::minutes(i64::from(settings.accept_within_minutes))),
+        // The merchant's time to answer starts once the order is paid (`super::payment::paid`).
+        respond_by: None,
         promised_at: None,
         pickup_at: None,
         item_count: None,
@@ -244,15 +247,17 @@ fn place(
         Some(consumer),
         None,
     )?;
-    tell_merchant(conn, &merchant, &saved)?;
-    if let Some(at) = saved.respond_by {
-        super::timers::schedule(conn, super::timers::EXPIRE, saved.id, at)?;
-    }
+    crate::jobs::payment_due(conn, "order", saved.id, now + pay_within)?;
     Ok((saved, items))
 }
 
-/// The merchant's members hear of a new order at once: its accept window is short.
-fn tell_merchant(conn: &mut PgConnection, merchant: &Merchant, order: &Order) -> AppResult<()> {
+/// The merchant's members hear of a new order as soon as it is paid: its accept window is
+/// short.
+pub(super) fn tell_merchant(
+    conn: &mut PgConnection,
+    merchant: &Merchant,
+    order: &Order,
+) -> AppResult<()> {
     let short = super::short_id(order);
     let total = crate::fields::yuan(order.total_cents);
     let answer = match order.respond_by {
@@ -287,9 +292,10 @@ pub async fn place_order(
 ) -> AppResult<Stored> {
     let digest = idempotency::request_digest(&req, &body.digest());
     let request = body.into_inner();
+    let pay_within = state.config.payment_timeout;
     db::tx(&state.pool, move |conn| {
         idempotency::once(conn, id.user_id, &key, &digest, |conn| {
-            let (order, items) = place(conn, id.user_id, request)?;
+            let (order, items) = place(conn, id.user_id, request, pay_within)?;
             let extras = Extras {
                 items,
                 ..Default::default()

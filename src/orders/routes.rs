@@ -97,6 +97,9 @@ pub async fn get_order(
     let detail = db::run(&state.pool, move |conn| {
         let order = models::find(conn, order_id)?;
         let viewer = relations(conn, &id, &order)?[0];
+        if viewer == Actor::Merchant && !order.status.was_paid() {
+            return Err(crate::error::AppError::NotFound);
+        }
         let events = crate::history::list(conn, crate::history::Of::Order, order_id)?;
         Ok(OrderDetail {
             order: super::detail(conn, order, viewer)?,
@@ -123,6 +126,7 @@ pub async fn merchant_orders(
     let filter = ListFilter {
         merchant_id: Some(merchant_id),
         status: q.status,
+        paid_only: true,
         ..Default::default()
     };
     let page = db::run(&state.pool, move |conn| {

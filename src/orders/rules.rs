@@ -1,5 +1,7 @@
 //! The two order lifecycles, pricing, handoff proof, promised time and late compensation. Pure.
 //!
+//! Every order starts `awaiting_payment`: paid, it is `placed` and reaches the merchant; unpaid
+//! when its time to pay is over, it is `closed` (the consumer may also cancel it).
 //! Catering (`delivery`): `placed -> accepted -> ready -> picked_up -> delivered -> completed`;
 //! `placed -> rejected | cancelled`; `picked_up -> failed -> picked_up | returned`.
 //! Laundry and repair (`pickup_return`): `placed -> accepted -> pickup_scheduled -> picked_up ->
@@ -21,6 +23,8 @@ crate::lifecycle::named_enum! {
 
 crate::lifecycle::named_enum! {
     pub enum OrderStatus {
+        AwaitingPayment = "awaiting_payment",
+        Closed = "closed",
         Placed = "placed",
         Accepted = "accepted",
         Rejected = "rejected",
@@ -43,7 +47,9 @@ impl OrderStatus {
     /// How the status reads in an email to the consumer, Chinese first.
     pub fn words(self) -> (&'static str, &'static str) {
         match self {
-            Self::Placed => ("已下单，等待商家接单", "placed, waiting for the merchant"),
+            Self::AwaitingPayment => ("待支付", "waiting for your payment"),
+            Self::Closed => ("未支付，已关闭", "closed unpaid"),
+            Self::Placed => ("已支付，等待商家接单", "paid, waiting for the merchant"),
             Self::Accepted => ("商家已接单", "accepted by the merchant"),
             Self::Rejected => ("商家未能接单", "declined by the merchant"),
             Self::Cancelled => ("已取消", "cancelled"),
@@ -67,6 +73,8 @@ impl OrderStatus {
 
 crate::lifecycle::named_enum! {
     pub enum OrderAction {
+        Pay = "pay",
+        CloseUnpaid = "close_unpaid",
         Accept = "accept",
         Reject = "reject",
         Cancel = "cancel",
@@ -111,12 +119,18 @@ impl OrderKind {
 
 impl OrderStatus {
     /// The statuses an order ends in: nothing more happens to it.
-    pub const ENDED: [OrderStatus; 4] = [
+    pub const ENDED: [OrderStatus; 5] = [
+        OrderStatus::Closed,
         OrderStatus::Completed,
         OrderStatus::Cancelled,
         OrderStatus::Rejected,
         OrderStatus::Returned,
     ];
+
+    /// Whether the order got past its payment (only such orders reach the merchant).
+    pub fn was_paid(self) -> bool {
+        !matches!(self, OrderStatus::AwaitingPayment | OrderStatus::Closed)
+    }
 
     pub fn has_ended(self) -> bool {
         Self::ENDED.contains(&self)
@@ -126,7 +140,9 @@ impl OrderStatus {
     pub fn is_active(self) -> bool {
         !matches!(
             self,
-            OrderStatus::Rejected
+            OrderStatus::AwaitingPayment
+                | OrderStatus::Closed
+                | OrderStatus::Rejected
                 | OrderStatus::Cancelled
                 | OrderStatus::Completed
                 | OrderStatus::Returned
@@ -151,7 +167,7 @@ pub fn may(action: OrderAction, actor: Actor) -> bool {
             matches!(actor, Actor::Courier | Actor::Merchant)
         }
         A::ConfirmReceipt | A::ApproveQuote | A::DeclineQuote => actor == Actor::Consumer,
-        A::Expire | A::AutoComplete => actor == Actor::System,
+        A::Pay | A::CloseUnpaid | A::Expire | A::AutoComplete => actor == Actor::System,
     }
 }
 
@@ -176,6 +192,9 @@ pub fn transition(
         return Err(RuleError::NotAllowed);
     }
     let to = match (kind, from, action) {
+        (_, S::AwaitingPayment, A::Pay) => S::Placed,
+        (_, S::AwaitingPayment, A::CloseUnpaid) => S::Closed,
+        (_, S::AwaitingPayment, A::Cancel) => S::Closed,
         (_, S::Placed, A::Accept) => S::Accepted,
         (_, S::Placed, A::Reject) => S::Rejected,
         (_, S::Placed, A::Cancel | A::Expire) => S::Cancelled,

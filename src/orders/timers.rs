@@ -53,6 +53,17 @@ pub fn run(conn: &mut PgConnection, kind: &str, payload: &serde_json::Value) -> 
             next.reason = Some("商家未及时接单 / not accepted in time".to_owned());
         }
         if let Some(saved) = models::save(conn, &order, &next)? {
+            let paid_back = saved.total_cents - saved.refunded_cents;
+            if action == OrderAction::Expire && paid_back > 0 {
+                models::refund(
+                    conn,
+                    order_id,
+                    paid_back,
+                    "rejection",
+                    "商家未及时接单 / not accepted in time",
+                    None,
+                )?;
+            }
             super::record_change(
                 conn,
                 &saved,
