@@ -67,6 +67,19 @@ fn refund(conn: &mut PgConnection, r: &Request, amount: i64, by: Option<Uuid>) -
                     "Refunds would exceed what was paid for the booking.".into(),
                 ));
             }
+            // A prepaid booking's money goes back through its provider; one paid at the shop
+            // is refunded there (the payments job finds no payment and records nothing).
+            let short = &r.id.simple().to_string()[..8];
+            crate::jobs::refund_requested(
+                conn,
+                &crate::jobs::RefundRequest {
+                    subject_kind: "booking".into(),
+                    subject_id: r.subject_id,
+                    source_key: format!("after_sales:{}", r.id),
+                    amount_cents: amount,
+                    reason: format!("售后 {short} / after-sales request {short}"),
+                },
+            )?;
         }
     }
     Ok(())

@@ -46,6 +46,9 @@ pub struct Export {
     pub uploads: Vec<ExportedUpload>,
     /// The messages the caller wrote to the parties of bookings and orders.
     pub messages: Vec<ExportedMessage>,
+    /// The caller's payments with their refunds (kept after an account is deleted: they are
+    /// accounting records; they hold no personal data beyond the account id).
+    pub payments: Vec<crate::payments::routes::PaymentResponse>,
 }
 
 /// `[[merchant id, role]]`: pairs of strings, stated without a tuple schema (`prefixItems`,
@@ -85,6 +88,7 @@ pub async fn export(id: Identity, state: web::Data<AppState>) -> AppResult<web::
             memberships: merchants::export_for(conn, me)?,
             uploads: uploads::export_for(conn, me)?,
             messages: messages::export_for(conn, me)?,
+            payments: crate::payments::export_for(conn, me)?,
         })
     })
     .await?;

@@ -72,6 +72,10 @@ pub struct BookingResponse {
     pub reschedule_count: i32,
     pub cancellation: Option<Cancellation>,
     pub no_show_party: Option<String>,
+    /// Paid when booked, through `POST /bookings/{id}/payments` (the merchant's setting then).
+    pub prepaid: bool,
+    /// When a prepaid booking's payment arrived; until then the merchant cannot confirm it.
+    pub paid_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
 }
@@ -176,6 +180,8 @@ impl BookingResponse {
                 reason: b.cancel_reason,
             }),
             no_show_party: b.no_show_party,
+            prepaid: b.prepaid,
+            paid_at: b.paid_at,
             version: b.version,
             created_at: b.created_at,
         }

@@ -14,6 +14,7 @@ pub mod rules;
 mod settle;
 pub mod timers;
 
+pub use routes::export_for;
 pub use rules::SubjectKind;
 
 use crate::http::Endpoint;

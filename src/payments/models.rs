@@ -115,6 +115,15 @@ pub fn live_for_update(
         .optional()
 }
 
+/// The consumer's payments, oldest first.
+pub fn of_consumer(conn: &mut PgConnection, consumer_id: Uuid) -> QueryResult<Vec<Payment>> {
+    payments::table
+        .filter(payments::consumer_id.eq(consumer_id))
+        .select(Payment::as_select())
+        .order(payments::created_at)
+        .load(conn)
+}
+
 /// The consumer's payments for one subject, newest first (closed ones included).
 pub fn of_subject(
     conn: &mut PgConnection,

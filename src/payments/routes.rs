@@ -100,6 +100,20 @@ impl PaymentResponse {
     }
 }
 
+/// The consumer's payments with their refunds, for the personal-data export.
+pub fn export_for(conn: &mut diesel::PgConnection, user: Uuid) -> AppResult<Vec<PaymentResponse>> {
+    let payments = models::of_consumer(conn, user)?;
+    let ids: Vec<Uuid> = payments.iter().map(|p| p.id).collect();
+    let refunds = models::refunds_of(conn, &ids)?;
+    Ok(payments
+        .into_iter()
+        .map(|p| {
+            let mine = refunds.iter().filter(|r| r.payment_id == p.id).cloned().collect();
+            PaymentResponse::new(p, mine)
+        })
+        .collect())
+}
+
 fn load(conn: &mut diesel::PgConnection, p: Payment) -> AppResult<PaymentResponse> {
     let refunds = models::refunds_of(conn, &[p.id])?;
     Ok(PaymentResponse::new(p, refunds))
