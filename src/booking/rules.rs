@@ -76,7 +76,8 @@ pub fn may(action: BookingAction, actor: Actor) -> bool {
     match action {
         A::Confirm | A::Decline => matches!(actor, W::Merchant),
         A::Expire | A::AutoComplete => matches!(actor, W::System),
-        A::Cancel => matches!(actor, W::Consumer | W::Merchant | W::Operator),
+        // The system cancels a prepaid booking that was not paid in time.
+        A::Cancel => matches!(actor, W::Consumer | W::Merchant | W::Operator | W::System),
         A::Reschedule => matches!(actor, W::Consumer | W::Merchant),
         A::CheckIn | A::Complete => matches!(actor, W::Merchant | W::Worker),
         A::NoShow => matches!(actor, W::Consumer | W::Merchant | W::Worker),

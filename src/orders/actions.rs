@@ -31,12 +31,20 @@ pub const MAX_PIN_ATTEMPTS: i32 = 5;
 /// How the caller relates to an order; 404 when not at all.
 pub fn relations(conn: &mut PgConnection, id: &Identity, o: &Order) -> AppResult<Vec<Actor>> {
     let parties = access::parties(conn, id, o.consumer_id, o.merchant_id, o.courier_id)?;
-    Ok(parties.roles(
+    let mut roles = parties.roles(
         Actor::Consumer,
         Actor::Merchant,
         Actor::Courier,
         Actor::Operator,
-    ))
+    );
+    // An order reaches the merchant's side once it is paid: before, it is not theirs to see.
+    if !o.status.was_paid() {
+        roles.retain(|r| !matches!(r, Actor::Merchant | Actor::Courier));
+        if roles.is_empty() {
+            return Err(AppError::NotFound);
+        }
+    }
+    Ok(roles)
 }
 
 const ORDER: &str = "order";

@@ -17,6 +17,15 @@ use super::models::{self, Notification};
 use super::rules::{Mismatch, Outcome};
 use super::settle::{self, Applied};
 
+/// WeChat Pay's failure answer: `{"code":"FAIL","message":<the refusal's code>}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct NotifyFailure {
+    /// Always `FAIL`.
+    pub code: String,
+    /// Why: the refusal's code (`bad_signature`, `stale_timestamp`, `amount_mismatch`, ...).
+    pub message: String,
+}
+
 /// Why a notification was not taken, as the provider is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
@@ -172,8 +181,8 @@ async fn notified(
     operation_id = "wechat_notification", security(()),
     request_body(content = String, content_type = "application/json", description = "The notification exactly as WeChat Pay signed it"),
     responses((status = 204, description = "processed, or already processed"),
-        (status = 400, description = "refused: `{\"code\":\"FAIL\",\"message\":<reason>}`"),
-        (status = 500, description = "not processed now; WeChat Pay sends it again")))]
+        (status = 400, body = NotifyFailure, description = "refused; `message` is the reason's code"),
+        (status = 500, body = NotifyFailure, description = "not processed now; WeChat Pay sends it again")))]
 pub async fn wechat(
     state: web::Data<AppState>,
     req: HttpRequest,

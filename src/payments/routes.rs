@@ -48,6 +48,9 @@ pub struct PaymentResponse {
     pub subject_kind: SubjectKind,
     pub subject_id: Uuid,
     pub method: Method,
+    /// Our id of the payment at the provider (`out_trade_no`), as the provider's records and
+    /// bills name it.
+    pub out_trade_no: String,
     pub status: PaymentStatus,
     pub amount_cents: i64,
     pub currency: String,
@@ -77,6 +80,7 @@ impl PaymentResponse {
             subject_kind: p.subject_kind,
             subject_id: p.subject_id,
             method: p.method,
+            out_trade_no: p.out_trade_no,
             status: p.status,
             amount_cents: p.amount_cents,
             currency: p.currency,

@@ -6,6 +6,7 @@ pub mod db;
 pub mod images;
 pub mod merchants;
 pub mod orders;
+pub mod payments;
 pub mod proxy;
 
 use std::rc::Rc;
@@ -53,6 +54,7 @@ impl TestApp {
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config, &TestDb)) -> Self {
         let db = TestDb::create();
         let mut config = Config::for_tests(&db.url());
+        payments::configure(&mut config);
         tweak(&mut config, &db);
         let state = lifemarket::app::state(config).expect("app state");
         let service = Rc::new(test::init_service(lifemarket::app(state.clone())).await);

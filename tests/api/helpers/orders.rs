@@ -95,17 +95,17 @@ impl TestApp {
             .await
     }
 
-    /// Two of the first item and one of the second, contactless: 2400 + 1000 + 100 + 500 = 4000.
+    /// Two of the first item and one of the second, contactless: 2400 + 1000 + 100 + 500 = 4000,
+    /// paid through WeChat Pay (the sandbox), so the order is `placed`.
     pub async fn placed(&self, k: &Kitchen, consumer: &TestUser, mode: &str) -> (String, String) {
         let res = self
             .order(consumer, json!({"merchant_id": k.merchant, "delivery_mode": mode, "address": drop_address(),
                 "items": [{"service_id": k.items[0], "quantity": 2}, {"service_id": k.items[1], "quantity": 1}]}))
             .await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-        (
-            res.body["id"].as_str().unwrap().to_owned(),
-            res.body["pin"].as_str().unwrap().to_owned(),
-        )
+        let id = res.body["id"].as_str().unwrap().to_owned();
+        self.pay(consumer, "orders", &id, "wechat").await;
+        (id, res.body["pin"].as_str().unwrap().to_owned())
     }
 
     pub async fn order_act(
