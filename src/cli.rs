@@ -45,6 +45,19 @@ enum Command {
     Worker,
     /// Print the OpenAPI document (the one served at /api/openapi.json) and exit.
     Openapi,
+    /// Run the payment sandbox: WeChat Pay v3 and Alipay with real signatures, in memory
+    /// (docs/payments.md#sandbox). Needs no database.
+    SandboxPay {
+        /// Where to listen.
+        #[arg(long, env = "SANDBOX_ADDR", default_value = "127.0.0.1:8090")]
+        addr: String,
+        /// The key directory `scripts/pay-keys.sh DIR` writes.
+        #[arg(long, env = "SANDBOX_KEYS", default_value = "var/pay-keys")]
+        keys: std::path::PathBuf,
+        /// The providers' retry schedules are divided by this (60: a 15 s retry after 0.25 s).
+        #[arg(long, env = "SANDBOX_TIME_FACTOR", default_value_t = 60.0)]
+        time_factor: f64,
+    },
     /// Create a platform operator (or promote an existing account); reads the password from stdin.
     CreateOperator {
         #[arg(long)]
@@ -60,6 +73,28 @@ pub fn main() -> ExitCode {
     if let Command::Openapi = cli.command {
         println!("{}", crate::app::openapi::document_json());
         return ExitCode::SUCCESS;
+    }
+    if let Command::SandboxPay {
+        addr,
+        keys,
+        time_factor,
+    } = cli.command
+    {
+        // The sandbox needs no application configuration (no database).
+        telemetry::init(false);
+        let config = crate::sandbox::SandboxConfig {
+            addr,
+            keys_dir: keys,
+            time_factor,
+            ..crate::sandbox::SandboxConfig::for_tests()
+        };
+        return match actix_web::rt::System::new().block_on(crate::sandbox::serve(config)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("lifemarket sandbox-pay: {err:?}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let result = Config::from_env()
         .map_err(AppError::internal)
@@ -114,7 +149,7 @@ fn run(command: Command, config: Config) -> AppResult<()> {
         }
         Command::Worker => actix_web::rt::System::new().block_on(worker(config)),
         Command::CreateOperator { email, name } => create_operator(&config, &email, &name),
-        Command::Openapi => Ok(()),
+        Command::Openapi | Command::SandboxPay { .. } => Ok(()),
     }
 }
 

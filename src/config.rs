@@ -105,6 +105,119 @@ pub struct Limit {
     pub window: Duration,
 }
 
+/// WeChat Pay API v3 in public-key mode (`WECHAT_*`); enabled when its variables are set.
+#[derive(Debug, Clone)]
+pub struct WechatPayConfig {
+    /// `WECHAT_API_BASE`, default `https://api.mch.weixin.qq.com` (the sandbox's URL in tests).
+    pub api_base: String,
+    pub mchid: String,
+    pub appid: String,
+    /// The merchant API private key, PKCS#8 PEM (`apiclient_key.pem`).
+    pub merchant_key_file: String,
+    /// The serial number of the merchant API certificate, sent as `serial_no`.
+    pub merchant_serial: String,
+    /// WeChat Pay's public key, SPKI PEM (`wxp_pub.pem`).
+    pub platform_key_file: String,
+    /// Its id, `PUB_KEY_ID_...`, which answers and notifications name in `Wechatpay-Serial`.
+    pub platform_key_id: String,
+    /// The APIv3 key (32 bytes) that decrypts notifications.
+    pub apiv3_key: Secret,
+}
+
+/// Alipay's open-platform gateway, RSA2 public-key mode (`ALIPAY_*`); enabled when set.
+#[derive(Debug, Clone)]
+pub struct AlipayConfig {
+    /// `ALIPAY_GATEWAY`, default `https://openapi.alipay.com/gateway.do`.
+    pub gateway: String,
+    pub app_id: String,
+    /// The merchant's Alipay account (`2088...`), which notifications carry as `seller_id`.
+    pub seller_id: String,
+    /// The app's private key, PKCS#8 PEM.
+    pub app_key_file: String,
+    /// Alipay's public key, SPKI PEM.
+    pub public_key_file: String,
+}
+
+/// Reads a provider's variables: all set enables it, none leaves it off, some is an error
+/// naming the first missing one.
+fn provider_vars<const N: usize>(
+    provider: &str,
+    names: [&'static str; N],
+) -> Result<Option<[String; N]>, ConfigError> {
+    let values = names.map(var);
+    if values.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    if let Some(i) = values.iter().position(Option::is_none) {
+        return Err(ConfigError::Invalid {
+            name: names[i],
+            reason: format!("must be set too: the other {provider} variables are"),
+        });
+    }
+    Ok(Some(values.map(Option::unwrap_or_default)))
+}
+
+/// The variables that enable WeChat Pay (besides the optional `WECHAT_API_BASE`).
+const WECHAT_VARS: [&str; 7] = [
+    "WECHAT_MCHID",
+    "WECHAT_APPID",
+    "WECHAT_MERCHANT_KEY_FILE",
+    "WECHAT_MERCHANT_SERIAL",
+    "WECHAT_PLATFORM_KEY_FILE",
+    "WECHAT_PLATFORM_KEY_ID",
+    "WECHAT_APIV3_KEY",
+];
+/// The variables that enable Alipay (besides the optional `ALIPAY_GATEWAY`).
+const ALIPAY_VARS: [&str; 4] = [
+    "ALIPAY_APP_ID",
+    "ALIPAY_SELLER_ID",
+    "ALIPAY_APP_KEY_FILE",
+    "ALIPAY_PUBLIC_KEY_FILE",
+];
+
+fn wechat_pay_from_env() -> Result<Option<WechatPayConfig>, ConfigError> {
+    let Some([mchid, appid, key, serial, platform, platform_id, apiv3]) =
+        provider_vars("WeChat Pay", WECHAT_VARS)?
+    else {
+        return Ok(None);
+    };
+    if apiv3.len() != 32 {
+        return Err(ConfigError::Invalid {
+            name: "WECHAT_APIV3_KEY",
+            reason: format!("must be 32 bytes, not {}", apiv3.len()),
+        });
+    }
+    Ok(Some(WechatPayConfig {
+        api_base: var("WECHAT_API_BASE")
+            .unwrap_or_else(|| "https://api.mch.weixin.qq.com".into())
+            .trim_end_matches('/')
+            .to_owned(),
+        mchid,
+        appid,
+        merchant_key_file: key,
+        merchant_serial: serial,
+        platform_key_file: platform,
+        platform_key_id: platform_id,
+        apiv3_key: Secret::new(apiv3),
+    }))
+}
+
+fn alipay_from_env() -> Result<Option<AlipayConfig>, ConfigError> {
+    let Some([app_id, seller_id, app_key_file, public_key_file]) =
+        provider_vars("Alipay", ALIPAY_VARS)?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(AlipayConfig {
+        gateway: var("ALIPAY_GATEWAY")
+            .unwrap_or_else(|| "https://openapi.alipay.com/gateway.do".into()),
+        app_id,
+        seller_id,
+        app_key_file,
+        public_key_file,
+    }))
+}
+
 /// Everything the process needs to know about its environment.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -150,6 +263,10 @@ pub struct Config {
     /// How long an order or a prepaid booking waits for its payment before it is closed
     /// (`PAYMENT_TIMEOUT_MINUTES`, default 15).
     pub payment_timeout: chrono::Duration,
+    /// WeChat Pay, when its `WECHAT_*` variables are set (`Config::for_tests`: off).
+    pub wechat_pay: Option<WechatPayConfig>,
+    /// Alipay, when its `ALIPAY_*` variables are set (`Config::for_tests`: off).
+    pub alipay: Option<AlipayConfig>,
 }
 
 const DEV_JWT_SECRET: &str = "dev-only-insecure-jwt-secret-change-me-0123456789";
@@ -325,6 +442,8 @@ impl Config {
                     })
                 }
             },
+            wechat_pay: wechat_pay_from_env()?,
+            alipay: alipay_from_env()?,
         };
         config.check_production()?;
         Ok(config)
@@ -371,6 +490,8 @@ impl Config {
             upload_max_bytes: 256 * 1024,
             upload_url_ttl: Duration::from_secs(300),
             payment_timeout: chrono::Duration::minutes(15),
+            wechat_pay: None,
+            alipay: None,
         }
     }
 
@@ -409,10 +530,15 @@ mod tests {
         let example = include_str!("../.env.example");
         let readme = include_str!("../README.md");
         let mut read = 0;
-        for piece in source.split("var(\"").skip(1) {
-            let Some(name) = piece.split('"').next() else {
-                continue;
-            };
+        let pay = super::WECHAT_VARS
+            .iter()
+            .chain(&super::ALIPAY_VARS)
+            .copied();
+        let named = source
+            .split("var(\"")
+            .skip(1)
+            .filter_map(|piece| piece.split('"').next());
+        for name in named.chain(pay) {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
                 continue;
             }
@@ -450,6 +576,23 @@ mod tests {
         for bad in ["*", "app.example.cn", "https://app.example.cn/", "https://"] {
             assert!(cors_origins(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_provider_is_on_with_all_its_variables_off_with_none_and_an_error_with_some() {
+        // Names of this test only, so no other test reads them.
+        const NAMES: [&str; 2] = ["LIFEMARKET_TEST_PAY_ONE", "LIFEMARKET_TEST_PAY_TWO"];
+        std::env::remove_var(NAMES[0]);
+        std::env::remove_var(NAMES[1]);
+        assert!(provider_vars("Test", NAMES).unwrap().is_none());
+        std::env::set_var(NAMES[0], "1");
+        let err = provider_vars("Test", NAMES).unwrap_err().to_string();
+        assert!(err.contains("LIFEMARKET_TEST_PAY_TWO"), "{err}");
+        std::env::set_var(NAMES[1], "2");
+        assert_eq!(
+            provider_vars("Test", NAMES).unwrap(),
+            Some(["1".to_owned(), "2".to_owned()])
+        );
     }
 
     #[test]

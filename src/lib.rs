@@ -27,6 +27,7 @@ pub mod orders;
 pub mod pay;
 pub mod payments;
 pub mod reviews;
+pub mod sandbox;
 pub mod scale;
 pub mod schema;
 pub mod seed;

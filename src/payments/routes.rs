@@ -112,7 +112,11 @@ pub fn export_for(conn: &mut diesel::PgConnection, user: Uuid) -> AppResult<Vec<
     Ok(payments
         .into_iter()
         .map(|p| {
-            let mine = refunds.iter().filter(|r| r.payment_id == p.id).cloned().collect();
+            let mine = refunds
+                .iter()
+                .filter(|r| r.payment_id == p.id)
+                .cloned()
+                .collect();
             PaymentResponse::new(p, mine)
         })
         .collect())

@@ -20,6 +20,7 @@ mod messages;
 mod openapi;
 mod orders;
 mod outage;
+mod pay_protocol;
 mod payments;
 mod plumbing;
 mod privacy;

@@ -74,7 +74,12 @@ async fn full_loop_pay_accept_refund_over_real_http() {
         .bearer(&k.owner.access)
         .send()
         .await;
-    assert_eq!(board.body["items"].as_array().unwrap().len(), 0, "{}", board.text);
+    assert_eq!(
+        board.body["items"].as_array().unwrap().len(),
+        0,
+        "{}",
+        board.text
+    );
     let res = app.order_act(&k.owner, &order, "accept", json!({})).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
 
@@ -83,7 +88,15 @@ async fn full_loop_pay_accept_refund_over_real_http() {
     assert_eq!(opened.body["amount_cents"], 4000);
     assert_eq!(opened.body["status"], "pending");
     let params = &opened.body["sheet"]["params"];
-    for field in ["appid", "partnerid", "prepayid", "package", "noncestr", "timestamp", "sign"] {
+    for field in [
+        "appid",
+        "partnerid",
+        "prepayid",
+        "package",
+        "noncestr",
+        "timestamp",
+        "sign",
+    ] {
         assert!(params[field].is_string(), "sheet lacks {field}: {params}");
     }
     // The consumer pays; the sandbox notifies the app over HTTP.
@@ -96,7 +109,10 @@ async fn full_loop_pay_accept_refund_over_real_http() {
     let paid = payment(app, &c, pay_id).await;
     assert_eq!(paid["status"], "succeeded");
     assert!(paid["sheet"].is_null());
-    assert!(app.sent_emails().iter().any(|m| m.subject.contains("新订单")));
+    assert!(app
+        .sent_emails()
+        .iter()
+        .any(|m| m.subject.contains("新订单")));
 
     let res = app.order_act(&k.owner, &order, "accept", json!({})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
@@ -125,7 +141,11 @@ async fn full_loop_pay_accept_refund_over_real_http() {
         .bearer(&c.access)
         .send()
         .await;
-    assert_eq!(detail.body["refunds"][0]["status"], "succeeded", "{}", detail.text);
+    assert_eq!(
+        detail.body["refunds"][0]["status"], "succeeded",
+        "{}",
+        detail.text
+    );
     // The sandbox delivered the payment and the refund notifications, each answered as WeChat
     // wants.
     let mine: Vec<_> = sandbox()
@@ -133,7 +153,10 @@ async fn full_loop_pay_accept_refund_over_real_http() {
         .into_iter()
         .filter(|d| d.url.starts_with(&served.base_url))
         .collect();
-    assert!(mine.len() >= 2 && mine.iter().all(|d| d.delivered), "{mine:?}");
+    assert!(
+        mine.len() >= 2 && mine.iter().all(|d| d.delivered),
+        "{mine:?}"
+    );
 }
 
 #[actix_web::test]
@@ -145,7 +168,9 @@ async fn alipay_pays_an_order_and_refunds_it_on_cancellation() {
     let order = unpaid_order(app, &k, &c).await;
     let opened = app.open_payment(&c, "orders", &order, "alipay").await;
     assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text);
-    let order_string = opened.body["sheet"]["params"]["order_string"].as_str().unwrap();
+    let order_string = opened.body["sheet"]["params"]["order_string"]
+        .as_str()
+        .unwrap();
     assert!(order_string.contains("sign="), "{order_string}");
     sandbox_pay(&opened.body, false).await;
     eventually("the order is paid", async || {
@@ -153,7 +178,9 @@ async fn alipay_pays_an_order_and_refunds_it_on_cancellation() {
     })
     .await;
     // Cancelled before the merchant answers: everything goes back.
-    let res = app.order_act(&c, &order, "cancel", json!({"reason": "不要了"})).await;
+    let res = app
+        .order_act(&c, &order, "cancel", json!({"reason": "不要了"}))
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     app.run_jobs().await;
     let pay_id = opened.body["id"].as_str().unwrap();
@@ -202,7 +229,11 @@ fn signed_headers(body: &str, timestamp: i64) -> Vec<(String, String)> {
     .unwrap()
 }
 
-async fn post_wechat(app: &TestApp, headers: &[(String, String)], body: &str) -> crate::helpers::Res {
+async fn post_wechat(
+    app: &TestApp,
+    headers: &[(String, String)],
+    body: &str,
+) -> crate::helpers::Res {
     let mut req = app
         .post("/api/v1/payments/notify/wechat")
         .body("application/json", body.as_bytes().to_vec());
@@ -245,7 +276,11 @@ async fn bad_notifications_are_refused_and_change_nothing() {
     // A key id we do not hold.
     let body = wechat_notice(&p, &fresh(), |_| {});
     let mut h = signed_headers(&body, now);
-    set(&mut h, "Wechatpay-Serial", "PUB_KEY_ID_0000000000000000000000000000");
+    set(
+        &mut h,
+        "Wechatpay-Serial",
+        "PUB_KEY_ID_0000000000000000000000000000",
+    );
     cases.push(("unknown_serial", h, body));
     // Ten minutes old.
     let body = wechat_notice(&p, &fresh(), |_| {});
@@ -254,13 +289,24 @@ async fn bad_notifications_are_refused_and_change_nothing() {
     // WeChat Pay's probe signature.
     let body = wechat_notice(&p, &fresh(), |_| {});
     let mut h = signed_headers(&body, now);
-    set(&mut h, "Wechatpay-Signature", "WECHATPAY/SIGNTEST/9AC8B1F3B1F1C2A3");
+    set(
+        &mut h,
+        "Wechatpay-Signature",
+        "WECHATPAY/SIGNTEST/9AC8B1F3B1F1C2A3",
+    );
     cases.push(("probe_signature", h, body));
     // A ciphertext whose tag does not verify (one byte of it flipped, then signed).
     let body = wechat_notice(&p, &fresh(), |_| {});
     let mut envelope: Value = serde_json::from_str(&body).unwrap();
-    let ct = envelope["resource"]["ciphertext"].as_str().unwrap().to_owned();
-    let flipped = if ct.starts_with('A') { format!("B{}", &ct[1..]) } else { format!("A{}", &ct[1..]) };
+    let ct = envelope["resource"]["ciphertext"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let flipped = if ct.starts_with('A') {
+        format!("B{}", &ct[1..])
+    } else {
+        format!("A{}", &ct[1..])
+    };
     envelope["resource"]["ciphertext"] = json!(flipped);
     let body = envelope.to_string();
     let h = signed_headers(&body, now);
@@ -270,7 +316,9 @@ async fn bad_notifications_are_refused_and_change_nothing() {
     let h = signed_headers(&body, now);
     cases.push(("amount_mismatch", h, body));
     // An out_trade_no we never gave out.
-    let body = wechat_notice(&p, &fresh(), |r| r["out_trade_no"] = json!("0000000000000000000000000000dead"));
+    let body = wechat_notice(&p, &fresh(), |r| {
+        r["out_trade_no"] = json!("0000000000000000000000000000dead")
+    });
     let h = signed_headers(&body, now);
     cases.push(("unknown_payment", h, body));
     // Another app's payment.
@@ -312,11 +360,16 @@ async fn bad_notifications_are_refused_and_change_nothing() {
         .map(|n| n["reason"].as_str().unwrap().to_owned())
         .collect();
     for (code, ..) in &cases {
-        assert!(reasons.iter().any(|r| r == code), "{code} not in {reasons:?}");
+        assert!(
+            reasons.iter().any(|r| r == code),
+            "{code} not in {reasons:?}"
+        );
     }
     assert_eq!(reasons.len(), cases.len());
     assert_eq!(
-        flagged.body["items"][0]["body"].as_str().map(|b| b.contains("resource")),
+        flagged.body["items"][0]["body"]
+            .as_str()
+            .map(|b| b.contains("resource")),
         Some(true)
     );
 
@@ -406,7 +459,12 @@ async fn notification_delivered_15_times_at_once_pays_once() {
         .bearer(&op.access)
         .send()
         .await;
-    assert_eq!(dup.body["items"].as_array().unwrap().len(), 14, "{}", dup.text);
+    assert_eq!(
+        dup.body["items"].as_array().unwrap().len(),
+        14,
+        "{}",
+        dup.text
+    );
     let processed = app
         .get("/api/v1/admin/payment-notifications?outcome=processed&limit=50")
         .bearer(&op.access)
@@ -451,7 +509,10 @@ async fn twenty_concurrent_refunds_never_exceed_the_payment() {
     assert_eq!(p["refunded_cents"], 3900, "{p}");
     let refunds = p["refunds"].as_array().unwrap();
     assert_eq!(refunds.len(), 13);
-    let total: i64 = refunds.iter().map(|r| r["amount_cents"].as_i64().unwrap()).sum();
+    let total: i64 = refunds
+        .iter()
+        .map(|r| r["amount_cents"].as_i64().unwrap())
+        .sum();
     assert!(total <= 4000);
     // Asking the provider for more than is left is refused by the database, not only the code.
     let mut conn = app.conn();
@@ -461,7 +522,10 @@ async fn twenty_concurrent_refunds_never_exceed_the_payment() {
         p["id"].as_str().unwrap()
     ))
     .execute(&mut conn);
-    assert!(over.is_err(), "the CHECK must refuse refunds above the payment");
+    assert!(
+        over.is_err(),
+        "the CHECK must refuse refunds above the payment"
+    );
 }
 
 #[actix_web::test]
@@ -605,7 +669,7 @@ async fn paying_refuses_what_it_must() {
 #[actix_web::test]
 async fn a_provider_that_is_down_is_a_502_and_records_nothing_paid() {
     let app = TestApp::spawn_with(|c, _| {
-        if let Some(w) = c.wechat.as_mut() {
+        if let Some(w) = c.wechat_pay.as_mut() {
             w.api_base = "http://127.0.0.1:9".into();
         }
     })
@@ -644,7 +708,9 @@ async fn a_prepaid_booking_is_paid_and_a_late_cancellation_keeps_the_fee() {
     let res = app.act(&shop.owner, &booking, "confirm", json!({})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert!(res.body["paid_at"].is_string());
-    let res = app.act(&c, &booking, "cancel", json!({"reason": "临时有事"})).await;
+    let res = app
+        .act(&c, &booking, "cancel", json!({"reason": "临时有事"}))
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     app.run_jobs().await;
     let p = payment(&app, &c, paid["id"].as_str().unwrap()).await;

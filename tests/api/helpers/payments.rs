@@ -22,7 +22,7 @@ pub fn sandbox() -> &'static Running {
 /// Points the configuration's providers at the sandbox.
 pub fn configure(config: &mut lifemarket::config::Config) {
     let s = sandbox();
-    config.wechat = Some(s.wechat_config());
+    config.wechat_pay = Some(s.wechat_config());
     config.alipay = Some(s.alipay_config());
 }
 
@@ -88,7 +88,11 @@ pub async fn sandbox_pay(payment: &Value, fail: bool) {
         .await
         .unwrap();
     let status = res.status();
-    assert!(status.is_success(), "sandbox pay: {status} {}", res.text().await.unwrap());
+    assert!(
+        status.is_success(),
+        "sandbox pay: {status} {}",
+        res.text().await.unwrap()
+    );
 }
 
 impl TestApp {
@@ -114,7 +118,10 @@ impl TestApp {
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
         sandbox_pay(&res.body, false).await;
         let checked = self
-            .post(&format!("/api/v1/payments/{}/check", res.body["id"].as_str().unwrap()))
+            .post(&format!(
+                "/api/v1/payments/{}/check",
+                res.body["id"].as_str().unwrap()
+            ))
             .bearer(&consumer.access)
             .send()
             .await;

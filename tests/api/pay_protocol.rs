@@ -1,0 +1,531 @@
+//! The payment providers' protocols end to end: the `Providers` client against the sandbox over
+//! real HTTP with real signatures, notifications delivered to a listener in the test. No
+//! database.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use chrono::Utc;
+use lifemarket::config::Config;
+use lifemarket::pay::{
+    self, keys, wechat, Charge, Method, Notice, Providers, RefundCall, RefundState, TradeState,
+    Verified,
+};
+use lifemarket::sandbox::{self, notify, SandboxConfig};
+use tokio::sync::mpsc;
+
+fn providers(sb: &sandbox::Running) -> Providers {
+    let mut config = Config::for_tests("postgres://unused@127.0.0.1/unused");
+    config.wechat_pay = Some(sb.wechat_config());
+    config.alipay = Some(sb.alipay_config());
+    Providers::new(&config).unwrap()
+}
+
+/// A notify_url: verifies what arrives with `Providers::verify`, answers as the provider
+/// wants, and hands each verified notice to the test. It refuses the first `fail_first` ones.
+struct Listener {
+    base: String,
+    rx: mpsc::UnboundedReceiver<Verified>,
+    hits: Arc<AtomicU32>,
+}
+
+struct Sink {
+    providers: Providers,
+    tx: mpsc::UnboundedSender<Verified>,
+    hits: Arc<AtomicU32>,
+    fail_first: u32,
+}
+
+async fn receive(
+    sink: web::Data<Sink>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let method = if path.as_str() == "wechat" {
+        Method::Wechat
+    } else {
+        Method::Alipay
+    };
+    if sink.hits.fetch_add(1, Ordering::SeqCst) < sink.fail_first {
+        return pay::answer(method, Err((500, "try again".into())));
+    }
+    match sink
+        .providers
+        .verify(method, req.headers(), &body, Utc::now())
+    {
+        Ok(verified) => {
+            let _ = sink.tx.send(verified);
+            pay::answer(method, Ok(()))
+        }
+        Err(refusal) => pay::answer(method, Err((401, refusal.as_code().into()))),
+    }
+}
+
+async fn listener(providers: Providers, fail_first: u32) -> Listener {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let hits = Arc::new(AtomicU32::new(0));
+    let sink = web::Data::new(Sink {
+        providers,
+        tx,
+        hits: hits.clone(),
+        fail_first,
+    });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(sink.clone())
+            .route("/notify/{method}", web::post().to(receive))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let base = format!("http://{}", server.addrs()[0]);
+    actix_web::rt::spawn(server.run());
+    Listener { base, rx, hits }
+}
+
+impl Listener {
+    async fn next(&mut self) -> Verified {
+        tokio::time::timeout(Duration::from_secs(5), self.rx.recv())
+            .await
+            .expect("a notification within 5 s")
+            .unwrap()
+    }
+}
+
+fn charge(listener: &Listener, method: Method, amount_fen: i64) -> Charge {
+    Charge {
+        out_trade_no: format!("LM{}", uuid::Uuid::new_v4().simple())
+            .chars()
+            .take(32)
+            .collect(),
+        description: "洗衣 2 件".into(),
+        amount_fen,
+        expires_at: Utc::now() + chrono::Duration::minutes(30),
+        notify_url: format!("{}/notify/{method}", listener.base),
+    }
+}
+
+async fn sandbox_pay(sb: &sandbox::Running, body: serde_json::Value) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .post(format!("{}/sandbox/pay", sb.base_url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+fn refund(charge: &Charge, no: &str, amount_fen: i64) -> RefundCall {
+    RefundCall {
+        out_trade_no: charge.out_trade_no.clone(),
+        out_refund_no: no.into(),
+        amount_fen,
+        total_fen: charge.amount_fen,
+        reason: "顾客取消".into(),
+        notify_url: charge.notify_url.clone(),
+    }
+}
+
+fn today() -> chrono::NaiveDate {
+    Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
+}
+
+#[actix_web::test]
+async fn a_wechat_payment_is_created_paid_notified_refunded_and_billed() {
+    let sb = sandbox::start(SandboxConfig::for_tests()).unwrap();
+    let p = providers(&sb);
+    let mut l = listener(p.clone(), 0).await;
+    let c = charge(&l, Method::Wechat, 1000);
+
+    let sheet = p.create(Method::Wechat, &c).await.unwrap();
+    let params = &sheet.params;
+    let message = wechat::app_sheet_message(
+        params["appid"].as_str().unwrap(),
+        params["timestamp"].as_str().unwrap().parse().unwrap(),
+        params["noncestr"].as_str().unwrap(),
+        &sheet.prepay_id,
+    );
+    let merchant = keys::Verifier::from_pem(
+        &std::fs::read_to_string("tests/keys/wechat-merchant.pub.pem").unwrap(),
+    )
+    .unwrap();
+    assert!(
+        merchant.verify(message.as_bytes(), params["sign"].as_str().unwrap()),
+        "the APP sheet is signed"
+    );
+    assert_eq!(
+        p.create(Method::Wechat, &c).await.unwrap().prepay_id,
+        sheet.prepay_id,
+        "a repeat is the same prepay"
+    );
+    assert_eq!(
+        p.query(Method::Wechat, &c.out_trade_no).await.unwrap(),
+        TradeState::Pending
+    );
+    assert_eq!(
+        p.query(Method::Wechat, "LMnosuchtrade").await.unwrap(),
+        TradeState::Unknown
+    );
+
+    assert_eq!(
+        sandbox_pay(
+            &sb,
+            serde_json::json!({"method": "wechat", "out_trade_no": c.out_trade_no})
+        )
+        .await,
+        200
+    );
+    let Notice::Payment(paid) = l.next().await.notice else {
+        panic!("not a payment")
+    };
+    assert_eq!(
+        (paid.out_trade_no.as_str(), paid.amount_fen),
+        (c.out_trade_no.as_str(), 1000)
+    );
+    assert_eq!(
+        p.query(Method::Wechat, &c.out_trade_no).await.unwrap(),
+        TradeState::Paid(paid.clone())
+    );
+    assert!(
+        p.close(Method::Wechat, &c.out_trade_no).await.is_err(),
+        "a paid trade does not close"
+    );
+
+    let first = p
+        .refund(Method::Wechat, &refund(&c, "R1", 300))
+        .await
+        .unwrap();
+    let RefundState::Processing { refund_id } = first else {
+        panic!("{first:?}")
+    };
+    let Notice::Refund {
+        out_refund_no,
+        refund_id: notified,
+        amount_fen,
+        succeeded,
+        ..
+    } = l.next().await.notice
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (
+            out_refund_no.as_str(),
+            notified.as_str(),
+            amount_fen,
+            succeeded
+        ),
+        ("R1", refund_id.as_str(), 300, true)
+    );
+    assert!(matches!(
+        p.query_refund(Method::Wechat, &c.out_trade_no, "R1")
+            .await
+            .unwrap(),
+        RefundState::Succeeded { .. }
+    ));
+    let over = p
+        .refund(Method::Wechat, &refund(&c, "R2", 701))
+        .await
+        .unwrap();
+    assert!(
+        matches!(over, RefundState::Failed { ref reason } if reason.contains("NOT_ENOUGH")),
+        "{over:?}"
+    );
+    let again = p
+        .refund(Method::Wechat, &refund(&c, "R1", 300))
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, RefundState::Succeeded { refund_id: ref id, .. } if *id == refund_id),
+        "{again:?}"
+    );
+    assert!(matches!(
+        p.query_refund(Method::Wechat, &c.out_trade_no, "R2")
+            .await
+            .unwrap(),
+        RefundState::Failed { .. }
+    ));
+
+    let bill = p.trade_bill(Method::Wechat, today()).await.unwrap();
+    let mine: Vec<_> = bill
+        .iter()
+        .filter(|line| line.out_trade_no == c.out_trade_no)
+        .collect();
+    assert_eq!(mine.len(), 2, "{bill:?}");
+    assert_eq!(
+        (mine[0].amount_fen, mine[0].transaction_id.as_str()),
+        (1000, paid.transaction_id.as_str())
+    );
+    assert_eq!(
+        (mine[1].amount_fen, mine[1].refund_id.as_deref()),
+        (300, Some(refund_id.as_str()))
+    );
+
+    let unpaid = charge(&l, Method::Wechat, 50);
+    p.create(Method::Wechat, &unpaid).await.unwrap();
+    p.close(Method::Wechat, &unpaid.out_trade_no).await.unwrap();
+    assert_eq!(
+        p.query(Method::Wechat, &unpaid.out_trade_no).await.unwrap(),
+        TradeState::Closed
+    );
+    p.close(Method::Wechat, "LMneveropened").await.unwrap();
+}
+
+#[actix_web::test]
+async fn an_alipay_payment_is_signed_locally_paid_notified_refunded_and_billed() {
+    let sb = sandbox::start(SandboxConfig::for_tests()).unwrap();
+    let p = providers(&sb);
+    let mut l = listener(p.clone(), 0).await;
+    let c = charge(&l, Method::Alipay, 8888);
+
+    let sheet = p.create(Method::Alipay, &c).await.unwrap();
+    let order_string = sheet.params["order_string"].as_str().unwrap().to_owned();
+    assert_eq!(
+        p.query(Method::Alipay, &c.out_trade_no).await.unwrap(),
+        TradeState::Unknown,
+        "no call until the SDK opens it"
+    );
+    p.close(Method::Alipay, &c.out_trade_no).await.unwrap();
+    let tampered = order_string.replace("88.88", "0.01");
+    assert_eq!(
+        sandbox_pay(
+            &sb,
+            serde_json::json!({"method": "alipay", "order_string": tampered})
+        )
+        .await,
+        400
+    );
+    assert_eq!(
+        sandbox_pay(
+            &sb,
+            serde_json::json!({"method": "alipay", "order_string": order_string})
+        )
+        .await,
+        200
+    );
+    let Notice::Payment(paid) = l.next().await.notice else {
+        panic!("not a payment")
+    };
+    assert_eq!(paid.amount_fen, 8888);
+    assert_eq!(
+        p.query(Method::Alipay, &c.out_trade_no).await.unwrap(),
+        TradeState::Paid(paid.clone())
+    );
+    assert!(
+        p.close(Method::Alipay, &c.out_trade_no).await.is_err(),
+        "a paid trade does not close"
+    );
+
+    let done = p
+        .refund(Method::Alipay, &refund(&c, "R1", 1000))
+        .await
+        .unwrap();
+    let RefundState::Succeeded { refund_id, .. } = done else {
+        panic!("{done:?}")
+    };
+    let Notice::Refund {
+        out_refund_no,
+        amount_fen,
+        refund_id: notified,
+        ..
+    } = l.next().await.notice
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (out_refund_no.as_str(), amount_fen, notified),
+        ("R1", 1000, refund_id.clone())
+    );
+    let over = p
+        .refund(Method::Alipay, &refund(&c, "R2", 7889))
+        .await
+        .unwrap();
+    assert!(
+        matches!(over, RefundState::Failed { ref reason } if reason.contains("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL")),
+        "{over:?}"
+    );
+    let again = p
+        .refund(Method::Alipay, &refund(&c, "R1", 1000))
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, RefundState::Succeeded { refund_id: ref id, .. } if *id == refund_id),
+        "{again:?}"
+    );
+    assert!(matches!(
+        p.query_refund(Method::Alipay, &c.out_trade_no, "R2")
+            .await
+            .unwrap(),
+        RefundState::Failed { .. }
+    ));
+
+    let bill = p.trade_bill(Method::Alipay, today()).await.unwrap();
+    let mine: Vec<_> = bill
+        .iter()
+        .filter(|line| line.out_trade_no == c.out_trade_no)
+        .collect();
+    assert_eq!(mine.len(), 2, "{bill:?}");
+    assert_eq!(
+        (mine[0].amount_fen, mine[0].transaction_id.as_str()),
+        (8888, paid.transaction_id.as_str())
+    );
+    assert_eq!(
+        (mine[1].amount_fen, mine[1].refund_id.as_deref()),
+        (1000, Some(refund_id.as_str()))
+    );
+
+    let failing = charge(&l, Method::Alipay, 100);
+    let order = p.create(Method::Alipay, &failing).await.unwrap().params["order_string"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        sandbox_pay(
+            &sb,
+            serde_json::json!({"method": "alipay", "order_string": order, "fail": true})
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        l.next().await.notice,
+        Notice::PaymentClosed {
+            out_trade_no: failing.out_trade_no.clone()
+        }
+    );
+    assert_eq!(
+        p.query(Method::Alipay, &failing.out_trade_no)
+            .await
+            .unwrap(),
+        TradeState::Closed
+    );
+}
+
+#[actix_web::test]
+async fn notifications_are_retried_on_the_schedule_until_answered() {
+    let sb = sandbox::start(SandboxConfig {
+        time_factor: 100.0,
+        ..SandboxConfig::for_tests()
+    })
+    .unwrap();
+    let p = providers(&sb);
+    let mut l = listener(p.clone(), 2).await;
+    let c = charge(&l, Method::Wechat, 200);
+    p.create(Method::Wechat, &c).await.unwrap();
+    sandbox_pay(
+        &sb,
+        serde_json::json!({"method": "wechat", "out_trade_no": c.out_trade_no}),
+    )
+    .await;
+    // Two refusals, then retries after 15 s and 15 s of provider time: 0.3 s here.
+    assert!(matches!(l.next().await.notice, Notice::Payment(_)));
+    assert_eq!(l.hits.load(Ordering::SeqCst), 3);
+    let delivery = sb
+        .deliveries()
+        .into_iter()
+        .find(|d| d.url.starts_with(&l.base))
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let delivery = sb
+        .deliveries()
+        .into_iter()
+        .find(|d| d.event_key == delivery.event_key)
+        .unwrap();
+    assert_eq!((delivery.attempts, delivery.delivered), (3, true));
+    assert_eq!(
+        notify::WECHAT_RETRIES.iter().sum::<u64>(),
+        86_640,
+        "about 24 h of retries"
+    );
+}
+
+#[actix_web::test]
+async fn a_wechat_notification_tampered_after_signing_is_refused() {
+    let sb = sandbox::start(SandboxConfig::for_tests()).unwrap();
+    let p = providers(&sb);
+    let (keys, ids) = (sb.keys(), &sb.config().wechat);
+    let plain = serde_json::json!({"appid": ids.appid, "mchid": ids.mchid, "out_trade_no": "LM1",
+        "transaction_id": "4200", "trade_state": "SUCCESS", "success_time": wechat::format_time(Utc::now()),
+        "amount": {"total": 100, "currency": "CNY"}}).to_string();
+    let build = |body: &str, serial: &str, at: i64, signature: Option<&str>| {
+        let mut headers = actix_web::http::header::HeaderMap::new();
+        for (k, v) in
+            notify::wechat_headers(&keys.wechat_platform, serial, at, "n0nce", body.as_bytes())
+                .unwrap()
+        {
+            let v = if k == "Wechatpay-Signature" {
+                signature.unwrap_or(&v).to_owned()
+            } else {
+                v
+            };
+            headers.insert(k.parse().unwrap(), v.parse().unwrap());
+        }
+        headers
+    };
+    let verify = |headers, body: &str| {
+        p.verify(Method::Wechat, &headers, body.as_bytes(), Utc::now())
+            .map(|_| ())
+    };
+    let body = notify::wechat_envelope(
+        keys.apiv3_key.expose(),
+        "EV-1",
+        "TRANSACTION.SUCCESS",
+        &plain,
+        "abcdefghijkl",
+        "transaction",
+    )
+    .unwrap();
+    let now = Utc::now().timestamp();
+    assert_eq!(
+        verify(build(&body, &ids.platform_key_id, now, None), &body),
+        Ok(())
+    );
+    let changed = body.replace("EV-1", "EV-2");
+    assert_eq!(
+        verify(build(&body, &ids.platform_key_id, now, None), &changed),
+        Err(pay::Refusal::BadSignature)
+    );
+    assert_eq!(
+        verify(build(&body, "PUB_KEY_ID_OTHER", now, None), &body),
+        Err(pay::Refusal::UnknownSerial)
+    );
+    assert_eq!(
+        verify(build(&body, &ids.platform_key_id, now - 301, None), &body),
+        Err(pay::Refusal::StaleTimestamp)
+    );
+    assert_eq!(
+        verify(
+            build(
+                &body,
+                &ids.platform_key_id,
+                now,
+                Some("WECHATPAY/SIGNTEST/x")
+            ),
+            &body
+        ),
+        Err(pay::Refusal::Probe)
+    );
+    let bad_tag = notify::wechat_envelope(
+        keys.apiv3_key.expose(),
+        "EV-1",
+        "TRANSACTION.SUCCESS",
+        &plain,
+        "abcdefghijkl",
+        "refund",
+    )
+    .unwrap()
+    .replace(
+        "\"associated_data\":\"refund\"",
+        "\"associated_data\":\"transaction\"",
+    );
+    assert_eq!(
+        verify(build(&bad_tag, &ids.platform_key_id, now, None), &bad_tag),
+        Err(pay::Refusal::BadCiphertext)
+    );
+}
