@@ -1,5 +1,7 @@
 -- wrk script: replays requests from the file named by env BENCH_REQUESTS, one line per request:
---   METHOD <TAB> PATH <TAB> BEARER TOKEN or - <TAB> JSON BODY or -
+--   METHOD <TAB> PATH <TAB> BEARER TOKEN or - <TAB> JSON BODY or - [<TAB> HEADERS]
+-- HEADERS (optional) are `Name: value` pairs joined by `|` (the signed headers of a payment
+-- notification).
 -- Each thread starts at its own offset and walks the file round-robin. POSTs get a fresh
 -- Idempotency-Key. The response hook counts statuses (201, other 2xx, 409, other 4xx, 5xx) per
 -- thread; done() prints them as one line that bench/run.sh parses:
@@ -51,7 +53,13 @@ function request()
     body = r[4]
     headers["Content-Type"] = "application/json"
   end
-  if r[1] == "POST" then
+  if r[5] ~= nil and r[5] ~= "" then
+    for pair in (r[5] .. "|"):gmatch("(.-)|") do
+      local name, value = pair:match("^([^:]+):%s*(.*)$")
+      if name then headers[name] = value end
+    end
+  end
+  if r[1] == "POST" and r[5] == nil then
     headers["Idempotency-Key"] = string.format("wrk-%d-%d-%d-%d", thread_no, os.time(), counter, math.random(1, 1e9))
   end
   return wrk.format(r[1], r[2], headers, body)

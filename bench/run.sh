@@ -41,7 +41,8 @@ POOL=${BENCH_POOL:-4}
 for conc in $CONCS; do
     [[ $conc =~ ^[0-9]+$ ]] && ((conc >= 2)) || die "BENCH_CONCURRENCY holds '$conc', not a number >= 2 (wrk runs two threads)"
 done
-SCENARIOS=${BENCH_SCENARIOS:-"discovery profile slots booking hot_slot order mixed"}
+SCENARIOS=${BENCH_SCENARIOS:-"discovery profile slots booking hot_slot order mixed notify"}
+NOTIFY_COUNT=${BENCH_NOTIFY_COUNT:-6000}
 BIN=$TARGET/release/lifemarket
 WORK=$(mktemp -d /tmp/lifemarket-bench.XXXXXX)
 RESULTS_DIR=$ROOT/bench/results
@@ -89,9 +90,16 @@ bench_pg_start
 start_server() {
     local db_url=$1
     port_is_free "$APP_PORT" || die "port $APP_PORT is taken; set BENCH_APP_PORT"
+    # WeChat Pay against the sandbox's test keys, for the notify scenario (no outgoing calls).
     DATABASE_URL=$db_url BIND_ADDR=127.0.0.1:$APP_PORT RUN_WORKER_IN_SERVER=false \
         DB_POOL_SIZE=$POOL APP_ENV=development MAIL_DIR=$WORK/mail RUST_LOG=warn \
         LOGIN_LIMIT_PER_ADDRESS=100000 \
+        WECHAT_API_BASE=http://127.0.0.1:9 WECHAT_MCHID=1900000109 WECHAT_APPID=wxd678efh567hg6787 \
+        WECHAT_MERCHANT_KEY_FILE=$ROOT/tests/keys/wechat-merchant.key.pem \
+        WECHAT_MERCHANT_SERIAL=5157F09EFDC096DE15EBE81A47057A7232F1B8E1 \
+        WECHAT_PLATFORM_KEY_FILE=$ROOT/tests/keys/wechat-platform.pub.pem \
+        WECHAT_PLATFORM_KEY_ID=PUB_KEY_ID_0119000001092026120300000001 \
+        WECHAT_APIV3_KEY=$(tr -d '[:space:]' <"$ROOT/tests/keys/apiv3.key") \
         "$BIN" serve >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do
@@ -216,6 +224,13 @@ run_scenario() {
     case $name in
     booking) cancel_active "$db_url" "created_at >= '$SCALE_START'" ;;
     hot_slot) cancel_active "$db_url" "$HOT_WORKER" ;;
+    notify)
+        # Fresh orders awaiting payment and their signed notifications, timestamped now (the
+        # server refuses any more than 5 minutes old); replays past the end are duplicates.
+        DATABASE_URL=$db_url APP_ENV=development MAIL_DIR=$WORK/mail "$BIN" bench-notices \
+            --count "$NOTIFY_COUNT" --keys "$ROOT/tests/keys" --out "$WORK/notify.tsv" >/dev/null
+        NOTIFY_START=$(psql_q "$db_url" -c "SELECT now()")
+        ;;
     esac
     local perf_pid=""
     if [[ ${BENCH_PERF:-0} == 1 ]]; then
@@ -265,6 +280,13 @@ run_scenario() {
         if [[ -n $ceiling && -n $rps ]]; then
             ratio=$(awk -v a="$rps" -v b="$ceiling" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
         fi
+    fi
+    if [[ $name == notify ]]; then
+        local outcomes
+        outcomes=$(psql_q "$db_url" -c "SELECT string_agg(outcome || '=' || n, ' ' ORDER BY outcome) FROM
+            (SELECT outcome, count(*) AS n FROM payment_notifications WHERE received_at >= '$NOTIFY_START' GROUP BY outcome) t")
+        log "notify at $conc connections: notifications by outcome: ${outcomes:-none} (of $NOTIFY_COUNT distinct events)"
+        RSS+=("$scale merchants: notify at $conc connections: ${outcomes:-none} of $NOTIFY_COUNT distinct events")
     fi
     local row
     row=$(printf '%-8s %-10s %5s %9s %8s %8s %6s %6s %6s %6s %6s %10s %9s %6s' \

@@ -58,6 +58,18 @@ enum Command {
         #[arg(long, env = "SANDBOX_TIME_FACTOR", default_value_t = 60.0)]
         time_factor: f64,
     },
+    /// Benchmark data: N orders awaiting payment in the scale data, and the signed WeChat Pay
+    /// notification of each, as request lines for bench/requests.lua (bench/run.sh's `notify`).
+    BenchNotices {
+        #[arg(long, default_value_t = 5000)]
+        count: i64,
+        /// The sandbox's key directory (the committed test keys by default).
+        #[arg(long, default_value = "tests/keys")]
+        keys: std::path::PathBuf,
+        /// Where to write the request lines.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Create a platform operator (or promote an existing account); reads the password from stdin.
     CreateOperator {
         #[arg(long)]
@@ -121,6 +133,17 @@ fn run(command: Command, config: Config) -> AppResult<()> {
     match command {
         Command::Serve => actix_web::rt::System::new().block_on(serve(config)),
         Command::Migrate => migrate(&config).map(drop),
+        Command::BenchNotices { count, keys, out } => {
+            let keys = crate::sandbox::SandboxKeys::load(&keys)?;
+            let ids = crate::sandbox::WechatIds::default();
+            let mut conn = db::connect(&config)?;
+            let file = std::fs::File::create(&out).map_err(AppError::internal)?;
+            let mut file = std::io::BufWriter::new(file);
+            let n = crate::scale::payment_notices(&mut conn, &keys, &ids, count, &mut file)?;
+            std::io::Write::flush(&mut file).map_err(AppError::internal)?;
+            println!("{n} notifications written to {}", out.display());
+            Ok(())
+        }
         Command::Seed { demo, scale } => {
             if !demo && scale.is_none() {
                 return Err(AppError::internal(

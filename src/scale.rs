@@ -12,6 +12,7 @@
 //! Not idempotent by design: it refuses to run when scale data is already there (drop the
 //! database, or use a fresh one, to seed again).
 
+use chrono::Utc;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -19,6 +20,7 @@ use diesel::PgConnection;
 
 use crate::crypto::Passwords;
 use crate::error::{AppError, AppResult};
+use uuid::Uuid;
 
 /// The password of every generated account.
 pub const SCALE_PASSWORD: &str = "scale-user-pass";
@@ -404,4 +406,93 @@ mod tests {
             r#"'{"mon":[["09:00","12:00"],["13:00","18:00"]],"tue":[["09:00","12:00"],["13:00","18:00"]]}'::jsonb"#
         );
     }
+}
+
+/// Benchmark data for payment notifications: `n` fresh orders of scale consumers awaiting their
+/// payment (copies of completed scale orders), each with a pending WeChat Pay payment, and for
+/// each the notification WeChat Pay would send (signed with the sandbox's platform key and
+/// encrypted with its APIv3 key, timestamped now), written to `out` as request lines for
+/// `bench/requests.lua`: `POST`, the path, `-`, the body, and the `Wechatpay-*` headers joined by
+/// `|`. Returns how many were written.
+pub fn payment_notices(
+    conn: &mut PgConnection,
+    keys: &crate::sandbox::SandboxKeys,
+    ids: &crate::sandbox::WechatIds,
+    n: i64,
+    out: &mut impl std::io::Write,
+) -> AppResult<usize> {
+    use diesel::sql_types::Text;
+    #[derive(QueryableByName)]
+    struct Due {
+        #[diesel(sql_type = Text)]
+        out_trade_no: String,
+        #[diesel(sql_type = BigInt)]
+        amount_cents: i64,
+    }
+    let run = Uuid::now_v7().simple().to_string();
+    conn.batch_execute("SET statement_timeout = 0")?;
+    let due: Vec<Due> = conn.transaction(|conn| {
+        diesel::sql_query(
+            "INSERT INTO orders (id, consumer_id, merchant_id, kind, status, recipient_name, recipient_phone,
+                                 address_text, address_lat, address_lng, drop_point_note, delivery_mode,
+                                 subtotal_cents, packaging_cents, delivery_fee_cents, total_cents, pin, version,
+                                 created_at)
+             SELECT md5('bench-notify-order-' || $1 || '-' || o.n)::uuid, o.consumer_id, o.merchant_id, o.kind,
+                    'awaiting_payment', o.recipient_name, o.recipient_phone, o.address_text, o.address_lat,
+                    o.address_lng, o.drop_point_note, o.delivery_mode, o.subtotal_cents, o.packaging_cents,
+                    o.delivery_fee_cents, o.total_cents, o.pin, 1, now()
+             FROM (SELECT row_number() OVER () AS n, * FROM orders WHERE status = 'completed' LIMIT $2) o",
+        )
+        .bind::<Text, _>(&run)
+        .bind::<BigInt, _>(n)
+        .execute(conn)?;
+        diesel::sql_query(
+            "INSERT INTO payments (id, subject_kind, subject_id, consumer_id, merchant_id, method, out_trade_no,
+                                   amount_cents, status, expires_at, created_at)
+             SELECT md5('bench-notify-pay-' || o.id)::uuid, 'order', o.id, o.consumer_id, o.merchant_id,
+                    'wechat', md5('bench-notify-pay-' || o.id), o.total_cents, 'pending',
+                    now() + interval '1 day', now()
+             FROM orders o WHERE o.status = 'awaiting_payment' AND o.id IN
+                  (SELECT md5('bench-notify-order-' || $1 || '-' || g)::uuid FROM generate_series(1, $2) g)
+             RETURNING out_trade_no, amount_cents",
+        )
+        .bind::<Text, _>(&run)
+        .bind::<BigInt, _>(n)
+        .load(conn)
+    })?;
+    let now = Utc::now();
+    for (i, d) in due.iter().enumerate() {
+        let event = Uuid::now_v7().to_string();
+        let resource = serde_json::json!({
+            "appid": ids.appid, "mchid": ids.mchid, "out_trade_no": d.out_trade_no,
+            "transaction_id": format!("4200{:024}", i),
+            "trade_type": "APP", "trade_state": "SUCCESS", "trade_state_desc": "支付成功",
+            "success_time": crate::pay::wechat::format_time(now),
+            "amount": {"total": d.amount_cents, "payer_total": d.amount_cents, "currency": "CNY", "payer_currency": "CNY"},
+        });
+        let nonce = format!("{:012}", i % 1_000_000_000_000);
+        let body = crate::sandbox::notify::wechat_envelope(
+            keys.apiv3_key.expose(),
+            &event,
+            "TRANSACTION.SUCCESS",
+            &resource.to_string(),
+            &nonce,
+            "transaction",
+        )?;
+        let headers = crate::sandbox::notify::wechat_headers(
+            &keys.wechat_platform,
+            &ids.platform_key_id,
+            now.timestamp(),
+            &event.replace('-', ""),
+            body.as_bytes(),
+        )?;
+        let headers: Vec<String> = headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        writeln!(
+            out,
+            "POST\t/api/v1/payments/notify/wechat\t-\t{body}\t{}",
+            headers.join("|")
+        )
+        .map_err(AppError::internal)?;
+    }
+    Ok(due.len())
 }

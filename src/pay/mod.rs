@@ -50,7 +50,8 @@ pub struct Sheet {
     /// The provider's id of the payment in the making (WeChat `prepay_id`, Alipay the
     /// `out_trade_no`).
     pub prepay_id: String,
-    #[schema(value_type = Object)]
+    /// Every value is a string (WeChat's APP SDK fields; Alipay's `order_string`).
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub params: serde_json::Value,
 }
 

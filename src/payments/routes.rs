@@ -413,7 +413,8 @@ pub struct NotificationResponse {
     /// The refusal's code or what did not match.
     pub reason: Option<String>,
     pub payment_id: Option<Uuid>,
-    #[schema(value_type = Object)]
+    /// The headers as received (`Authorization` left out), lower-case names.
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub headers: serde_json::Value,
     /// The body as received (UTF-8, invalid bytes replaced).
     pub body: String,

@@ -94,6 +94,11 @@ async fn a_post_body_is_required_exactly_when_the_handler_refuses_an_empty_one()
         let Some(body) = op.get("requestBody").filter(|_| method == Method::POST) else {
             continue;
         };
+        // The payment providers' notifications are answered in the providers' own formats
+        // (docs/payments.md), not with problem+json.
+        if path.starts_with("/api/v1/payments/notify/") {
+            continue;
+        }
         let route = format!("POST {path}");
         let res = app
             .post(&path)

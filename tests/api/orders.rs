@@ -22,8 +22,10 @@ async fn a_catering_order_goes_from_placed_to_completed_with_proof_and_safety_ca
     assert_eq!(res.body["amounts"]["subtotal_cents"], 3400);
     assert_eq!(res.body["amounts"]["total_cents"], 4000);
     assert_eq!(res.body["items"][0]["name"], "重庆小面");
+    assert_eq!(res.body["status"], "awaiting_payment");
     assert_eq!(res.body["pin"].as_str().unwrap().len(), 4);
     let id = res.body["id"].as_str().unwrap().to_owned();
+    app.pay(&consumer, "orders", &id, "wechat").await;
 
     // A later price change leaves the order as it was charged.
     app.patch(&format!("/api/v1/services/{}", k.items[0]))
@@ -400,9 +402,9 @@ async fn an_unanswered_order_is_cancelled_by_the_acceptance_timer() {
         "system"
     );
     assert_eq!(
-        app.count("refunds"),
-        0,
-        "nothing was accepted, nothing to refund"
+        app.count("refunds WHERE kind = 'rejection' AND amount_cents = 4000"),
+        1,
+        "not accepted in time: everything paid goes back"
     );
 }
 

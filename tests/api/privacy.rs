@@ -247,6 +247,7 @@ async fn deleting_an_account_erases_identifiers_and_keeps_pseudonymous_records()
         )
         .await;
     let order = res.body["id"].as_str().unwrap().to_owned();
+    app.pay(&me, "orders", &order, "wechat").await;
 
     let delete = |pw: &str| {
         app.request("DELETE".parse().unwrap(), "/api/v1/me")
