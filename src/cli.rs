@@ -90,8 +90,12 @@ pub fn main() -> ExitCode {
         };
         return match actix_web::rt::System::new().block_on(crate::sandbox::serve(config)) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("lifemarket sandbox-pay: {err:?}");
+            Err(AppError::Internal(cause)) => {
+                eprintln!("lifemarket sandbox-pay: {}", Chain(&*cause));
+                ExitCode::FAILURE
+            }
+            Err(other) => {
+                eprintln!("lifemarket sandbox-pay: {other}");
                 ExitCode::FAILURE
             }
         };
