@@ -529,3 +529,58 @@ async fn a_wechat_notification_tampered_after_signing_is_refused() {
         Err(pay::Refusal::BadCiphertext)
     );
 }
+
+#[actix_web::test]
+async fn requests_and_answers_signed_with_the_wrong_key_are_refused_both_ways() {
+    let sb = sandbox::start(SandboxConfig::for_tests()).unwrap();
+    let with = |wechat: lifemarket::config::WechatPayConfig,
+                alipay: lifemarket::config::AlipayConfig| {
+        let mut config = Config::for_tests("postgres://unused@127.0.0.1/unused");
+        config.wechat_pay = Some(wechat);
+        config.alipay = Some(alipay);
+        Providers::new(&config).unwrap()
+    };
+    let wrong = || format!("{}/tests/keys/wrong.key.pem", env!("CARGO_MANIFEST_DIR"));
+    let wrong_pub = || format!("{}/tests/keys/wrong.pub.pem", env!("CARGO_MANIFEST_DIR"));
+
+    // Our requests signed with a key the provider does not know: the provider refuses them.
+    let bad_requests = with(
+        lifemarket::config::WechatPayConfig {
+            merchant_key_file: wrong(),
+            ..sb.wechat_config()
+        },
+        lifemarket::config::AlipayConfig {
+            app_key_file: wrong(),
+            ..sb.alipay_config()
+        },
+    );
+    let err = bad_requests.query(Method::Wechat, "LM1").await.unwrap_err();
+    assert!(err.reason.contains("SIGN_ERROR"), "{err}");
+    let err = bad_requests.query(Method::Alipay, "LM1").await.unwrap_err();
+    assert!(err.reason.contains("isv.invalid-signature"), "{err}");
+
+    // Answers checked with another key than the provider's: we refuse them.
+    let bad_answers = with(
+        lifemarket::config::WechatPayConfig {
+            platform_key_file: wrong_pub(),
+            ..sb.wechat_config()
+        },
+        lifemarket::config::AlipayConfig {
+            public_key_file: wrong_pub(),
+            ..sb.alipay_config()
+        },
+    );
+    let err = bad_answers.query(Method::Wechat, "LM1").await.unwrap_err();
+    assert!(err.reason.contains("bad_signature"), "{err}");
+    let err = bad_answers.query(Method::Alipay, "LM1").await.unwrap_err();
+    assert!(err.reason.contains("signature does not verify"), "{err}");
+    let other_serial = with(
+        lifemarket::config::WechatPayConfig {
+            platform_key_id: "PUB_KEY_ID_OTHER".into(),
+            ..sb.wechat_config()
+        },
+        sb.alipay_config(),
+    );
+    let err = other_serial.query(Method::Wechat, "LM1").await.unwrap_err();
+    assert!(err.reason.contains("unknown_serial"), "{err}");
+}
