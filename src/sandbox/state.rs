@@ -34,6 +34,8 @@ pub struct Trade {
     pub status: Status,
     pub paid_at: Option<DateTime<Utc>>,
     pub refunded_fen: i64,
+    /// Set by `/sandbox/fail-refunds`: WeChat refunds end `ABNORMAL`, Alipay refunds are refused.
+    pub refunds_fail: bool,
 }
 
 #[derive(Debug, Clone)]

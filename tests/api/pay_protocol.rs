@@ -584,3 +584,73 @@ async fn requests_and_answers_signed_with_the_wrong_key_are_refused_both_ways() 
     let err = other_serial.query(Method::Wechat, "LM1").await.unwrap_err();
     assert!(err.reason.contains("unknown_serial"), "{err}");
 }
+
+#[actix_web::test]
+async fn refunds_the_provider_fails_are_answered_and_notified_as_failed() {
+    let sb = sandbox::start(SandboxConfig::for_tests()).unwrap();
+    let p = providers(&sb);
+    let mut l = listener(p.clone(), 0).await;
+    let c = charge(&l, Method::Wechat, 500);
+    p.create(Method::Wechat, &c).await.unwrap();
+    sandbox_pay(
+        &sb,
+        serde_json::json!({"method": "wechat", "out_trade_no": c.out_trade_no}),
+    )
+    .await;
+    assert!(matches!(l.next().await.notice, Notice::Payment(_)));
+    let switch = reqwest::Client::new()
+        .post(format!("{}/sandbox/fail-refunds", sb.base_url))
+        .json(&serde_json::json!({"method": "wechat", "out_trade_no": c.out_trade_no}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switch.status(), 200);
+    let asked = p
+        .refund(Method::Wechat, &refund(&c, "R1", 500))
+        .await
+        .unwrap();
+    assert!(matches!(asked, RefundState::Processing { .. }), "{asked:?}");
+    let Notice::Refund {
+        succeeded,
+        amount_fen,
+        ..
+    } = l.next().await.notice
+    else {
+        panic!()
+    };
+    assert_eq!((succeeded, amount_fen), (false, 500));
+    let state = p
+        .query_refund(Method::Wechat, &c.out_trade_no, "R1")
+        .await
+        .unwrap();
+    assert!(
+        matches!(state, RefundState::Failed { ref reason } if reason.contains("ABNORMAL")),
+        "{state:?}"
+    );
+
+    let a = charge(&l, Method::Alipay, 500);
+    let order = p.create(Method::Alipay, &a).await.unwrap().params["order_string"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sandbox_pay(
+        &sb,
+        serde_json::json!({"method": "alipay", "order_string": order}),
+    )
+    .await;
+    assert!(matches!(l.next().await.notice, Notice::Payment(_)));
+    reqwest::Client::new()
+        .post(format!("{}/sandbox/fail-refunds", sb.base_url))
+        .json(&serde_json::json!({"method": "alipay", "out_trade_no": a.out_trade_no}))
+        .send()
+        .await
+        .unwrap();
+    let asked = p
+        .refund(Method::Alipay, &refund(&a, "R1", 100))
+        .await
+        .unwrap();
+    assert!(
+        matches!(asked, RefundState::Failed { ref reason } if reason.contains("ACQ.SYSTEM_ERROR")),
+        "{asked:?}"
+    );
+}
