@@ -85,6 +85,7 @@ fn open_alipay(shared: &Shared, order_string: &str) -> Result<String, Box<HttpRe
         paid_at: None,
         refunded_fen: 0,
         refunds_fail: false,
+        expires_at: crate::pay::shanghai_time(&field("time_expire")),
     };
     state
         .trades
@@ -128,6 +129,9 @@ async fn pay(shared: web::Data<Shared>, body: web::Json<PayRequest>) -> HttpResp
         };
         if trade.status != Status::Pending {
             return refused(409, "the trade is not waiting for payment");
+        }
+        if trade.expires_at.is_some_and(|at| at < Utc::now()) {
+            return refused(409, "the trade expired (time_expire)");
         }
         if body.fail {
             trade.status = Status::Failed;

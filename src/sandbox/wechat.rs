@@ -157,6 +157,7 @@ async fn prepay(shared: Sandbox, req: HttpRequest, body: web::Bytes) -> HttpResp
         paid_at: None,
         refunded_fen: 0,
         refunds_fail: false,
+        expires_at: wx::parse_time(&order.time_expire),
     };
     state
         .trades

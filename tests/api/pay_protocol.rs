@@ -654,3 +654,39 @@ async fn refunds_the_provider_fails_are_answered_and_notified_as_failed() {
         "{asked:?}"
     );
 }
+
+#[actix_web::test]
+async fn a_trade_past_its_time_expire_cannot_be_paid() {
+    let sb = sandbox::start(SandboxConfig::for_tests()).unwrap();
+    let p = providers(&sb);
+    let l = listener(p.clone(), 0).await;
+    let mut late = charge(&l, Method::Wechat, 100);
+    late.expires_at = Utc::now() - chrono::Duration::seconds(1);
+    p.create(Method::Wechat, &late).await.unwrap();
+    assert_eq!(
+        sandbox_pay(
+            &sb,
+            serde_json::json!({"method": "wechat", "out_trade_no": late.out_trade_no})
+        )
+        .await,
+        409
+    );
+    let mut late = charge(&l, Method::Alipay, 100);
+    late.expires_at = Utc::now() - chrono::Duration::seconds(1);
+    let order = p.create(Method::Alipay, &late).await.unwrap().params["order_string"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        sandbox_pay(
+            &sb,
+            serde_json::json!({"method": "alipay", "order_string": order})
+        )
+        .await,
+        409
+    );
+    assert_eq!(
+        p.query(Method::Alipay, &late.out_trade_no).await.unwrap(),
+        TradeState::Pending
+    );
+}
