@@ -412,6 +412,10 @@ impl Wechat {
             get("wechatpay-signature")?,
             get("wechatpay-serial")?,
         );
+        // Absent means the one scheme there is; any other is not ours to check.
+        if header("wechatpay-signature-type").is_some_and(|t| t != SCHEME) {
+            return Err(Refusal::Malformed);
+        }
         if serial != self.config.platform_key_id {
             return Err(Refusal::UnknownSerial);
         }
