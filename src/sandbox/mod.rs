@@ -23,6 +23,8 @@ use crate::pay::keys::{Signer, Verifier};
 
 pub use notify::Delivery;
 use state::Shared;
+/// A sandbox trade, which `notify::wechat_transaction` and `notify::alipay_trade_fields` describe.
+pub use state::{Status, Trade};
 
 /// Who the sandbox's WeChat Pay merchant is (the values `scripts/pay-keys.sh` writes).
 #[derive(Debug, Clone)]
