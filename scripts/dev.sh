@@ -8,6 +8,11 @@
 #    trusted extension, so the non-superuser app role could not create it itself).
 # 3. Builds the app, runs its migrations, seeds the demo data (idempotent; prints the demo
 #    accounts) and serves on BIND_ADDR.
+# 4. Payments: makes sandbox keys in var/pay-keys when missing (scripts/pay-keys.sh), starts
+#    the payment sandbox (`lifemarket sandbox-pay`, docs/payments.md#sandbox) on SANDBOX_ADDR in
+#    the background, stopped when dev.sh exits, and points the app at it with
+#    var/pay-keys/app.env, unless WECHAT_MCHID or ALIPAY_APP_ID is already set (then the app
+#    talks to whatever those variables name and no sandbox is started).
 #
 # It does NOT stop the PostgreSQL cluster on exit: that is the machine's shared cluster (other
 # runs, other projects, the developer's psql may be using it), and it was only started, not
@@ -21,6 +26,8 @@
 # Read only:
 #   LIFEMARKET_DEV_SKIP_APP  1: stop after the database setup (no build, no server); used to
 #                            test this script without cargo
+#   LIFEMARKET_DEV_NO_SANDBOX 1: no payment sandbox (payments stay off unless configured)
+#   SANDBOX_ADDR             where the payment sandbox listens (default 127.0.0.1:8090)
 #   CARGO_TARGET_DIR         where cargo puts the binary (default target)
 set -euo pipefail
 
@@ -122,5 +129,31 @@ log "migrating"
 log "seeding demo data"
 "$app" seed --demo
 check_bind_port
+
+# The payment sandbox, unless real (or other) providers are configured.
+sandbox_pid=""
+if [[ ${LIFEMARKET_DEV_NO_SANDBOX:-0} != 1 && -z ${WECHAT_MCHID:-} && -z ${ALIPAY_APP_ID:-} ]]; then
+    export SANDBOX_ADDR=${SANDBOX_ADDR:-127.0.0.1:8090}
+    sandbox_port=${SANDBOX_ADDR##*:}
+    port_is_free "$sandbox_port" ||
+        die "port $sandbox_port (SANDBOX_ADDR=$SANDBOX_ADDR) is already in use: another payment sandbox \
+is probably running. Stop it, or pick another port, e.g.
+    SANDBOX_ADDR=127.0.0.1:8091 scripts/dev.sh
+or run without one: LIFEMARKET_DEV_NO_SANDBOX=1 scripts/dev.sh"
+    scripts/pay-keys.sh var/pay-keys >/dev/null
+    set -a
+    # shellcheck source=/dev/null
+    . var/pay-keys/app.env
+    set +a
+    log "payment sandbox on http://$SANDBOX_ADDR (keys in var/pay-keys)"
+    "$app" sandbox-pay --addr "$SANDBOX_ADDR" --keys var/pay-keys &
+    sandbox_pid=$!
+fi
+
 log "serving on http://$BIND_ADDR (Ctrl-C to stop; the PostgreSQL cluster keeps running)"
-exec "$app" serve
+if [[ -z $sandbox_pid ]]; then
+    exec "$app" serve
+fi
+# With the sandbox: serve in the foreground of this shell, then stop the sandbox we started.
+trap 'kill "$sandbox_pid" 2>/dev/null || true' EXIT
+"$app" serve

@@ -94,16 +94,15 @@ pub fn main() -> ExitCode {
     {
         // The sandbox needs no application configuration (no database).
         telemetry::init(false);
-        let config = crate::sandbox::SandboxConfig {
-            addr,
-            keys_dir: keys,
-            time_factor,
-            ..crate::sandbox::SandboxConfig::for_tests()
-        };
+        let config = crate::sandbox::SandboxConfig::new(addr, keys, time_factor);
         return match actix_web::rt::System::new().block_on(crate::sandbox::serve(config)) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("lifemarket sandbox-pay: {err:?}");
+            Err(AppError::Internal(cause)) => {
+                eprintln!("lifemarket sandbox-pay: {}", Chain(&*cause));
+                ExitCode::FAILURE
+            }
+            Err(other) => {
+                eprintln!("lifemarket sandbox-pay: {other}");
                 ExitCode::FAILURE
             }
         };

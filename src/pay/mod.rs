@@ -607,6 +607,15 @@ mod tests {
             p.verify(Method::Alipay, &headers, &body, now()),
             Err(Refusal::Malformed)
         );
+        let mut other_scheme = headers.clone();
+        other_scheme.insert(
+            HeaderName::from_static("wechatpay-signature-type"),
+            HeaderValue::from_static("WECHATPAY2-SM2-WITH-SM3"),
+        );
+        assert_eq!(
+            p.verify(Method::Wechat, &other_scheme, &body, now()),
+            Err(Refusal::Malformed)
+        );
 
         let mut n = wx(paid_json());
         n.serial = "PUB_KEY_ID_OTHER";

@@ -157,6 +157,9 @@ fn refund(shared: &Arc<Shared>, out_trade_no: &str, out_request_no: &str, amount
     if trade.status != Status::Paid {
         return business_error("ACQ.TRADE_STATUS_ERROR", "交易状态不合法");
     }
+    if trade.refunds_fail {
+        return business_error("ACQ.SYSTEM_ERROR", "系统错误");
+    }
     if amount_fen > trade.amount_fen - trade.refunded_fen {
         return business_error("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限");
     }

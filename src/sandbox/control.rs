@@ -1,7 +1,8 @@
 //! The sandbox-only endpoints that stand in for the consumer's phone:
 //! `POST /sandbox/pay {"method", "out_trade_no" | "order_string", "fail"?}` pays (or, with
 //! `"fail": true`, fails) a trade and sends its notification; `POST /sandbox/open
-//! {"method": "alipay", "order_string"}` only opens an Alipay trade (the SDK showed the sheet).
+//! {"method": "alipay", "order_string"}` only opens an Alipay trade (the SDK showed the sheet);
+//! `POST /sandbox/fail-refunds {"method", "out_trade_no"}` makes the trade's later refunds fail.
 
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
@@ -14,7 +15,8 @@ use crate::pay::Method;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/sandbox/pay", web::post().to(pay))
-        .route("/sandbox/open", web::post().to(open));
+        .route("/sandbox/open", web::post().to(open))
+        .route("/sandbox/fail-refunds", web::post().to(fail_refunds));
 }
 
 #[derive(Deserialize)]
@@ -82,6 +84,8 @@ fn open_alipay(shared: &Shared, order_string: &str) -> Result<String, Box<HttpRe
         status: Status::Pending,
         paid_at: None,
         refunded_fen: 0,
+        refunds_fail: false,
+        expires_at: crate::pay::shanghai_time(&field("time_expire")),
     };
     state
         .trades
@@ -126,6 +130,9 @@ async fn pay(shared: web::Data<Shared>, body: web::Json<PayRequest>) -> HttpResp
         if trade.status != Status::Pending {
             return refused(409, "the trade is not waiting for payment");
         }
+        if trade.expires_at.is_some_and(|at| at < Utc::now()) {
+            return refused(409, "the trade expired (time_expire)");
+        }
         if body.fail {
             trade.status = Status::Failed;
         } else {
@@ -156,4 +163,17 @@ async fn pay(shared: web::Data<Shared>, body: web::Json<PayRequest>) -> HttpResp
         "method": body.method, "out_trade_no": trade.out_trade_no, "transaction_id": trade.transaction_id,
         "paid": !body.fail,
     }))
+}
+
+async fn fail_refunds(shared: web::Data<Shared>, body: web::Json<PayRequest>) -> HttpResponse {
+    let Some(no) = body.out_trade_no.as_deref() else {
+        return refused(400, "say which trade: out_trade_no");
+    };
+    match shared.state().trade(body.method, no) {
+        Some(trade) => {
+            trade.refunds_fail = true;
+            HttpResponse::Ok().json(json!({ "out_trade_no": no, "refunds_fail": true }))
+        }
+        None => refused(404, "no such trade"),
+    }
 }

@@ -23,6 +23,8 @@ use crate::pay::keys::{Signer, Verifier};
 
 pub use notify::Delivery;
 use state::Shared;
+/// A sandbox trade, which `notify::wechat_transaction` and `notify::alipay_trade_fields` describe.
+pub use state::{Status, Trade};
 
 /// Who the sandbox's WeChat Pay merchant is (the values `scripts/pay-keys.sh` writes).
 #[derive(Debug, Clone)]
@@ -74,15 +76,25 @@ pub struct SandboxConfig {
 }
 
 impl SandboxConfig {
-    /// On 127.0.0.1:0 with the committed test keys, retries 10 000 times faster.
-    pub fn for_tests() -> Self {
+    /// The sandbox on `addr` with the keys in `keys_dir`, for the merchant identities
+    /// `scripts/pay-keys.sh` writes.
+    pub fn new(addr: impl Into<String>, keys_dir: impl Into<PathBuf>, time_factor: f64) -> Self {
         Self {
-            addr: "127.0.0.1:0".into(),
-            keys_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys"),
-            time_factor: 10_000.0,
+            addr: addr.into(),
+            keys_dir: keys_dir.into(),
+            time_factor,
             wechat: WechatIds::default(),
             alipay: AlipayIds::default(),
         }
+    }
+
+    /// On 127.0.0.1:0 with the committed test keys, retries 10 000 times faster.
+    pub fn for_tests() -> Self {
+        Self::new(
+            "127.0.0.1:0",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys"),
+            10_000.0,
+        )
     }
 }
 

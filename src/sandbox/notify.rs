@@ -182,11 +182,17 @@ pub fn alipay_form(signer: &Signer, fields: &BTreeMap<String, String>) -> Result
 }
 
 /// What the sandbox posts, built afresh for each attempt (a new timestamp and signature).
-pub type Build = Box<dyn Fn() -> Result<(Vec<(String, String)>, Vec<u8>), AppError> + Send>;
+pub(super) type Build = Box<dyn Fn() -> Result<(Vec<(String, String)>, Vec<u8>), AppError> + Send>;
 
 /// Sends a notification, then retries on the method's schedule divided by the time factor
 /// until it is answered as the provider wants.
-pub fn deliver(shared: Arc<Shared>, method: Method, url: String, event_key: String, build: Build) {
+pub(super) fn deliver(
+    shared: Arc<Shared>,
+    method: Method,
+    url: String,
+    event_key: String,
+    build: Build,
+) {
     let index = {
         let mut state = shared.state();
         state.deliveries.push(Delivery {

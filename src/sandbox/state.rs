@@ -34,6 +34,10 @@ pub struct Trade {
     pub status: Status,
     pub paid_at: Option<DateTime<Utc>>,
     pub refunded_fen: i64,
+    /// Set by `/sandbox/fail-refunds`: WeChat refunds end `ABNORMAL`, Alipay refunds are refused.
+    pub refunds_fail: bool,
+    /// `time_expire`: the trade cannot be paid after it.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]

@@ -156,6 +156,8 @@ async fn prepay(shared: Sandbox, req: HttpRequest, body: web::Bytes) -> HttpResp
         status: Status::Pending,
         paid_at: None,
         refunded_fen: 0,
+        refunds_fail: false,
+        expires_at: wx::parse_time(&order.time_expire),
     };
     state
         .trades
@@ -267,7 +269,8 @@ async fn refund(shared: Sandbox, req: HttpRequest, body: web::Bytes) -> HttpResp
 }
 
 /// The money arrives a moment later (a second of provider time): `SUCCESS`, then
-/// `REFUND.SUCCESS` to the refund's notify_url.
+/// `REFUND.SUCCESS` to the refund's notify_url (`ABNORMAL` and `REFUND.ABNORMAL` when the
+/// trade's refunds were set to fail).
 fn complete_refund(
     shared: Arc<Shared>,
     key: (Method, String, String),
@@ -276,17 +279,38 @@ fn complete_refund(
 ) {
     actix_web::rt::spawn(async move {
         actix_web::rt::time::sleep(Duration::from_secs_f64(1.0 / shared.config.time_factor)).await;
-        let record = {
+        let (record, event) = {
             let mut state = shared.state();
+            let fails = state
+                .trade(Method::Wechat, &key.1)
+                .is_some_and(|t| t.refunds_fail);
             let Some(r) = state.refunds.get_mut(&key) else {
                 return;
             };
-            r.status = "SUCCESS";
-            r.success_at = Some(Utc::now());
-            r.clone()
+            if fails {
+                r.status = "ABNORMAL";
+            } else {
+                r.status = "SUCCESS";
+                r.success_at = Some(Utc::now());
+            }
+            let record = r.clone();
+            if fails {
+                // The money did not leave: it can be refunded again.
+                if let Some(t) = state.trade(Method::Wechat, &key.1) {
+                    t.refunded_fen -= record.amount_fen;
+                }
+            }
+            (
+                record,
+                if fails {
+                    "REFUND.ABNORMAL"
+                } else {
+                    "REFUND.SUCCESS"
+                },
+            )
         };
         let resource = refund_object(&shared, &record, &trade.transaction_id, trade.amount_fen);
-        notify_wechat(shared, &notify_url, "REFUND.SUCCESS", &resource, "refund");
+        notify_wechat(shared, &notify_url, event, &resource, "refund");
     });
 }
 

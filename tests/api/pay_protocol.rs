@@ -529,3 +529,164 @@ async fn a_wechat_notification_tampered_after_signing_is_refused() {
         Err(pay::Refusal::BadCiphertext)
     );
 }
+
+#[actix_web::test]
+async fn requests_and_answers_signed_with_the_wrong_key_are_refused_both_ways() {
+    let sb = sandbox::start(SandboxConfig::for_tests()).unwrap();
+    let with = |wechat: lifemarket::config::WechatPayConfig,
+                alipay: lifemarket::config::AlipayConfig| {
+        let mut config = Config::for_tests("postgres://unused@127.0.0.1/unused");
+        config.wechat_pay = Some(wechat);
+        config.alipay = Some(alipay);
+        Providers::new(&config).unwrap()
+    };
+    let wrong = || format!("{}/tests/keys/wrong.key.pem", env!("CARGO_MANIFEST_DIR"));
+    let wrong_pub = || format!("{}/tests/keys/wrong.pub.pem", env!("CARGO_MANIFEST_DIR"));
+
+    // Our requests signed with a key the provider does not know: the provider refuses them.
+    let bad_requests = with(
+        lifemarket::config::WechatPayConfig {
+            merchant_key_file: wrong(),
+            ..sb.wechat_config()
+        },
+        lifemarket::config::AlipayConfig {
+            app_key_file: wrong(),
+            ..sb.alipay_config()
+        },
+    );
+    let err = bad_requests.query(Method::Wechat, "LM1").await.unwrap_err();
+    assert!(err.reason.contains("SIGN_ERROR"), "{err}");
+    let err = bad_requests.query(Method::Alipay, "LM1").await.unwrap_err();
+    assert!(err.reason.contains("isv.invalid-signature"), "{err}");
+
+    // Answers checked with another key than the provider's: we refuse them.
+    let bad_answers = with(
+        lifemarket::config::WechatPayConfig {
+            platform_key_file: wrong_pub(),
+            ..sb.wechat_config()
+        },
+        lifemarket::config::AlipayConfig {
+            public_key_file: wrong_pub(),
+            ..sb.alipay_config()
+        },
+    );
+    let err = bad_answers.query(Method::Wechat, "LM1").await.unwrap_err();
+    assert!(err.reason.contains("bad_signature"), "{err}");
+    let err = bad_answers.query(Method::Alipay, "LM1").await.unwrap_err();
+    assert!(err.reason.contains("signature does not verify"), "{err}");
+    let other_serial = with(
+        lifemarket::config::WechatPayConfig {
+            platform_key_id: "PUB_KEY_ID_OTHER".into(),
+            ..sb.wechat_config()
+        },
+        sb.alipay_config(),
+    );
+    let err = other_serial.query(Method::Wechat, "LM1").await.unwrap_err();
+    assert!(err.reason.contains("unknown_serial"), "{err}");
+}
+
+#[actix_web::test]
+async fn refunds_the_provider_fails_are_answered_and_notified_as_failed() {
+    let sb = sandbox::start(SandboxConfig::for_tests()).unwrap();
+    let p = providers(&sb);
+    let mut l = listener(p.clone(), 0).await;
+    let c = charge(&l, Method::Wechat, 500);
+    p.create(Method::Wechat, &c).await.unwrap();
+    sandbox_pay(
+        &sb,
+        serde_json::json!({"method": "wechat", "out_trade_no": c.out_trade_no}),
+    )
+    .await;
+    assert!(matches!(l.next().await.notice, Notice::Payment(_)));
+    let switch = reqwest::Client::new()
+        .post(format!("{}/sandbox/fail-refunds", sb.base_url))
+        .json(&serde_json::json!({"method": "wechat", "out_trade_no": c.out_trade_no}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switch.status(), 200);
+    let asked = p
+        .refund(Method::Wechat, &refund(&c, "R1", 500))
+        .await
+        .unwrap();
+    assert!(matches!(asked, RefundState::Processing { .. }), "{asked:?}");
+    let Notice::Refund {
+        succeeded,
+        amount_fen,
+        ..
+    } = l.next().await.notice
+    else {
+        panic!()
+    };
+    assert_eq!((succeeded, amount_fen), (false, 500));
+    let state = p
+        .query_refund(Method::Wechat, &c.out_trade_no, "R1")
+        .await
+        .unwrap();
+    assert!(
+        matches!(state, RefundState::Failed { ref reason } if reason.contains("ABNORMAL")),
+        "{state:?}"
+    );
+
+    let a = charge(&l, Method::Alipay, 500);
+    let order = p.create(Method::Alipay, &a).await.unwrap().params["order_string"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sandbox_pay(
+        &sb,
+        serde_json::json!({"method": "alipay", "order_string": order}),
+    )
+    .await;
+    assert!(matches!(l.next().await.notice, Notice::Payment(_)));
+    reqwest::Client::new()
+        .post(format!("{}/sandbox/fail-refunds", sb.base_url))
+        .json(&serde_json::json!({"method": "alipay", "out_trade_no": a.out_trade_no}))
+        .send()
+        .await
+        .unwrap();
+    let asked = p
+        .refund(Method::Alipay, &refund(&a, "R1", 100))
+        .await
+        .unwrap();
+    assert!(
+        matches!(asked, RefundState::Failed { ref reason } if reason.contains("ACQ.SYSTEM_ERROR")),
+        "{asked:?}"
+    );
+}
+
+#[actix_web::test]
+async fn a_trade_past_its_time_expire_cannot_be_paid() {
+    let sb = sandbox::start(SandboxConfig::for_tests()).unwrap();
+    let p = providers(&sb);
+    let l = listener(p.clone(), 0).await;
+    let mut late = charge(&l, Method::Wechat, 100);
+    late.expires_at = Utc::now() - chrono::Duration::seconds(1);
+    p.create(Method::Wechat, &late).await.unwrap();
+    assert_eq!(
+        sandbox_pay(
+            &sb,
+            serde_json::json!({"method": "wechat", "out_trade_no": late.out_trade_no})
+        )
+        .await,
+        409
+    );
+    let mut late = charge(&l, Method::Alipay, 100);
+    late.expires_at = Utc::now() - chrono::Duration::seconds(1);
+    let order = p.create(Method::Alipay, &late).await.unwrap().params["order_string"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        sandbox_pay(
+            &sb,
+            serde_json::json!({"method": "alipay", "order_string": order})
+        )
+        .await,
+        409
+    );
+    assert_eq!(
+        p.query(Method::Alipay, &late.out_trade_no).await.unwrap(),
+        TradeState::Pending
+    );
+}
