@@ -142,7 +142,14 @@ fn process(
             amount_fen,
             succeeded,
             ..
-        } => settle::refund_ended(conn, out_refund_no, refund_id, *amount_fen, *succeeded)?,
+        } => settle::refund_ended(
+            conn,
+            &payment,
+            out_refund_no,
+            refund_id,
+            *amount_fen,
+            *succeeded,
+        )?,
     };
     Ok((Some(payment.id), applied))
 }

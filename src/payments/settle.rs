@@ -7,7 +7,7 @@ use diesel::PgConnection;
 
 use crate::error::AppResult;
 use crate::jobs::{self, RefundRequest};
-use crate::pay::Paid;
+use crate::pay::{Method, Paid};
 use crate::{booking, orders};
 
 use super::models::{self, Payment, Refund};
@@ -88,9 +88,11 @@ pub fn close_subject(conn: &mut PgConnection, kind: SubjectKind, id: uuid::Uuid)
 }
 
 /// The provider ended a refund. A report of a refund we did not ask for, or of another amount,
-/// changes nothing.
+/// changes nothing. Alipay reports the trade's refunded total so far (`refund_fee`), not the
+/// refund's own amount: that must cover this refund and stay within the payment.
 pub fn refund_ended(
     conn: &mut PgConnection,
+    payment: &Payment,
     out_refund_no: &str,
     refund_id: &str,
     amount_cents: i64,
@@ -99,7 +101,11 @@ pub fn refund_ended(
     let Some(r) = models::refund_by_no_for_update(conn, out_refund_no)? else {
         return Ok(Err(Mismatch::Refund));
     };
-    if r.amount_cents != amount_cents {
+    let amount_matches = match payment.method {
+        Method::Wechat => r.amount_cents == amount_cents,
+        Method::Alipay => (r.amount_cents..=payment.amount_cents).contains(&amount_cents),
+    };
+    if r.payment_id != payment.id || !amount_matches {
         return Ok(Err(Mismatch::Refund));
     }
     if r.status != RefundStatus::Requested {

@@ -118,6 +118,7 @@ async fn a_catering_order_goes_from_placed_to_completed_with_proof_and_safety_ca
         actions,
         [
             "place",
+            "pay",
             "accept",
             "assign_courier",
             "ready",

@@ -157,7 +157,7 @@ async fn full_loop_pay_accept_refund_over_real_http() {
 }
 
 #[actix_web::test]
-async fn alipay_pays_an_order_and_refunds_it_on_cancellation() {
+async fn alipay_pays_an_order_and_refunds_it_in_parts() {
     let served = Served::spawn().await;
     let app = &served.app;
     let k = app.kitchen().await;
@@ -174,15 +174,40 @@ async fn alipay_pays_an_order_and_refunds_it_on_cancellation() {
         order_status(app, &c, &order).await == "placed"
     })
     .await;
-    // Cancelled before the merchant answers: everything goes back.
+    // Two partial refunds: Alipay's notifications carry the trade's refunded total so far.
+    let res = app.order_act(&k.owner, &order, "accept", json!({})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let op = app.operator().await;
+    for amount in [1000, 500] {
+        let res = app
+            .post(&format!("/api/v1/orders/{order}/refunds"))
+            .bearer(&op.access)
+            .json(json!({"amount_cents": amount, "reason": "部分退款"}))
+            .send()
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        app.run_jobs().await;
+    }
+    let pay_id = opened.body["id"].as_str().unwrap();
+    eventually("both refunds succeed", async || {
+        let p = payment(app, &c, pay_id).await;
+        p["refunds"]
+            .as_array()
+            .is_some_and(|r| r.len() == 2 && r.iter().all(|r| r["status"] == "succeeded"))
+    })
+    .await;
+    assert_eq!(payment(app, &c, pay_id).await["refunded_cents"], 1500);
+    // Cancelled after acceptance: the rest goes back.
     let res = app
         .order_act(&c, &order, "cancel", json!({"reason": "不要了"}))
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     app.run_jobs().await;
-    let pay_id = opened.body["id"].as_str().unwrap();
-    eventually("the refund succeeds", async || {
-        payment(app, &c, pay_id).await["refunds"][0]["status"] == "succeeded"
+    eventually("the rest is refunded", async || {
+        let p = payment(app, &c, pay_id).await;
+        p["refunds"]
+            .as_array()
+            .is_some_and(|r| r.len() == 3 && r.iter().all(|r| r["status"] == "succeeded"))
     })
     .await;
     assert_eq!(payment(app, &c, pay_id).await["refunded_cents"], 4000);
