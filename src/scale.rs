@@ -395,19 +395,6 @@ pub fn seed(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn weekly_builds_a_json_literal() {
-        assert_eq!(
-            weekly(&["mon", "tue"], &[("09:00", "12:00"), ("13:00", "18:00")]),
-            r#"'{"mon":[["09:00","12:00"],["13:00","18:00"]],"tue":[["09:00","12:00"],["13:00","18:00"]]}'::jsonb"#
-        );
-    }
-}
-
 /// Benchmark data for payment notifications: `n` fresh orders of scale consumers awaiting their
 /// payment (copies of completed scale orders), each with a pending WeChat Pay payment, and for
 /// each the notification WeChat Pay would send (signed with the sandbox's platform key and
@@ -495,4 +482,17 @@ pub fn payment_notices(
         .map_err(AppError::internal)?;
     }
     Ok(due.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weekly_builds_a_json_literal() {
+        assert_eq!(
+            weekly(&["mon", "tue"], &[("09:00", "12:00"), ("13:00", "18:00")]),
+            r#"'{"mon":[["09:00","12:00"],["13:00","18:00"]],"tue":[["09:00","12:00"],["13:00","18:00"]]}'::jsonb"#
+        );
+    }
 }

@@ -239,7 +239,10 @@ fn wechat_notice(payment: &Value, event_id: &str, edit: impl FnOnce(&mut Value))
     .unwrap()
 }
 
-fn signed_headers(body: &str, timestamp: i64) -> Vec<(String, String)> {
+/// A notification's HTTP headers, as name-value pairs.
+type Headers = Vec<(String, String)>;
+
+fn signed_headers(body: &str, timestamp: i64) -> Headers {
     let s = sandbox();
     notify::wechat_headers(
         &s.keys().wechat_platform,
@@ -284,7 +287,7 @@ async fn bad_notifications_are_refused_and_change_nothing() {
     let now = Utc::now().timestamp();
     let fresh = || uuid::Uuid::new_v4().to_string();
 
-    let mut cases: Vec<(&str, Vec<(String, String)>, String)> = Vec::new();
+    let mut cases: Vec<(&str, Headers, String)> = Vec::new();
     // A signature over another body.
     let body = wechat_notice(&p, &fresh(), |_| {});
     let mut h = signed_headers(&body, now);
@@ -324,11 +327,8 @@ async fn bad_notifications_are_refused_and_change_nothing() {
         .as_str()
         .unwrap()
         .to_owned();
-    let flipped = if ct.starts_with('A') {
-        format!("B{}", &ct[1..])
-    } else {
-        format!("A{}", &ct[1..])
-    };
+    let (first, rest) = ct.split_at(1);
+    let flipped = format!("{}{rest}", if first == "A" { "B" } else { "A" });
     envelope["resource"]["ciphertext"] = json!(flipped);
     let body = envelope.to_string();
     let h = signed_headers(&body, now);
