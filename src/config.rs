@@ -147,6 +147,20 @@ pub struct Config {
     pub upload_max_bytes: usize,
     /// How long a signed upload URL works (`UPLOAD_URL_TTL_SECS`, default 300).
     pub upload_url_ttl: Duration,
+    /// The live event streams.
+    pub events: EventsConfig,
+}
+
+/// The live event streams (`/api/v1/me/events`, `/api/v1/merchants/{id}/events`).
+#[derive(Debug, Clone)]
+pub struct EventsConfig {
+    /// Streams one account may hold open in one process (`EVENT_STREAMS_PER_USER`, default 5);
+    /// one more is 429.
+    pub per_user: usize,
+    /// How often an idle stream sends a comment line (`EVENT_HEARTBEAT_SECS`, default 15).
+    pub heartbeat: Duration,
+    /// How often the process reads new events (`EVENT_POLL_MS`, default 200).
+    pub poll: Duration,
 }
 
 const DEV_JWT_SECRET: &str = "dev-only-insecure-jwt-secret-change-me-0123456789";
@@ -313,6 +327,11 @@ impl Config {
             ),
             upload_max_bytes: parse_var("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)?,
             upload_url_ttl: Duration::from_secs(parse_var("UPLOAD_URL_TTL_SECS", 300)?),
+            events: EventsConfig {
+                per_user: parse_var("EVENT_STREAMS_PER_USER", 5)?,
+                heartbeat: Duration::from_secs(parse_var("EVENT_HEARTBEAT_SECS", 15)?),
+                poll: Duration::from_millis(parse_var("EVENT_POLL_MS", 200)?),
+            },
         };
         config.check_production()?;
         Ok(config)
@@ -358,6 +377,11 @@ impl Config {
             upload_url_secret: Secret::new("test-upload-secret-0123456789-0123456789"),
             upload_max_bytes: 256 * 1024,
             upload_url_ttl: Duration::from_secs(300),
+            events: EventsConfig {
+                per_user: 3,
+                heartbeat: Duration::from_secs(15),
+                poll: Duration::from_millis(50),
+            },
         }
     }
 

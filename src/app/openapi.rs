@@ -63,11 +63,12 @@ use crate::{
         aftersales::actions::escalate, aftersales::actions::withdraw, aftersales::actions::decide,
         messages::routes::list_booking_messages, messages::routes::post_booking_message,
         messages::routes::list_order_messages, messages::routes::post_order_message,
+        app::streams::my_events, app::streams::merchant_events,
     ),
     components(schemas(Problem, FieldError, catalog::discovery::Sort, reviews::list::ReviewSort)),
     modifiers(&BearerAuth, &ProblemResponses, &OptionalPostBodies),
     tags((name = "health"), (name = "auth"), (name = "accounts"), (name = "merchants"), (name = "catalog"),
-        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation"), (name = "uploads"), (name = "after-sales"), (name = "messages")),
+        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation"), (name = "uploads"), (name = "after-sales"), (name = "messages"), (name = "events")),
 )]
 pub struct ApiDoc;
 

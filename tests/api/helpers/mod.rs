@@ -7,6 +7,7 @@ pub mod images;
 pub mod merchants;
 pub mod orders;
 pub mod proxy;
+pub mod served;
 
 use std::rc::Rc;
 
