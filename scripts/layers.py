@@ -21,7 +21,7 @@ SRC = ROOT / "src"
 # the features listed before it.
 KERNEL = [
     "error", "config", "db", "schema", "telemetry", "crypto", "mail", "fields", "http", "jobs",
-    "state", "audit", "history", "lifecycle", "storage", "pay",
+    "state", "audit", "history", "live", "lifecycle", "storage", "pay",
 ]
 FEATURES = [
     "auth", "accounts", "uploads", "merchants", "catalog", "booking", "orders", "payments",

@@ -267,6 +267,20 @@ pub struct Config {
     pub wechat_pay: Option<WechatPayConfig>,
     /// Alipay, when its `ALIPAY_*` variables are set (`Config::for_tests`: off).
     pub alipay: Option<AlipayConfig>,
+    /// The live event streams.
+    pub events: EventsConfig,
+}
+
+/// The live event streams (`/api/v1/me/events`, `/api/v1/merchants/{id}/events`).
+#[derive(Debug, Clone)]
+pub struct EventsConfig {
+    /// Streams one account may hold open in one process (`EVENT_STREAMS_PER_USER`, default 5);
+    /// one more is 429.
+    pub per_user: usize,
+    /// How often an idle stream sends a comment line (`EVENT_HEARTBEAT_SECS`, default 15).
+    pub heartbeat: Duration,
+    /// How often the process reads new events (`EVENT_POLL_MS`, default 200).
+    pub poll: Duration,
 }
 
 const DEV_JWT_SECRET: &str = "dev-only-insecure-jwt-secret-change-me-0123456789";
@@ -444,6 +458,11 @@ impl Config {
             },
             wechat_pay: wechat_pay_from_env()?,
             alipay: alipay_from_env()?,
+            events: EventsConfig {
+                per_user: parse_var("EVENT_STREAMS_PER_USER", 5)?,
+                heartbeat: Duration::from_secs(parse_var("EVENT_HEARTBEAT_SECS", 15)?),
+                poll: Duration::from_millis(parse_var("EVENT_POLL_MS", 200)?),
+            },
         };
         config.check_production()?;
         Ok(config)
@@ -492,6 +511,11 @@ impl Config {
             payment_timeout: chrono::Duration::minutes(15),
             wechat_pay: None,
             alipay: None,
+            events: EventsConfig {
+                per_user: 3,
+                heartbeat: Duration::from_secs(15),
+                poll: Duration::from_millis(50),
+            },
         }
     }
 

@@ -19,6 +19,15 @@ pub enum Of {
 }
 
 impl Of {
+    /// The subject's own table and its live-event kind.
+    fn subject(self) -> (&'static str, &'static str) {
+        match self {
+            Of::Booking => ("bookings", "booking"),
+            Of::Order => ("orders", "order"),
+            Of::AfterSales => ("after_sales_requests", "after_sales"),
+        }
+    }
+
     fn table(self) -> (&'static str, &'static str) {
         match self {
             Of::Booking => ("booking_events", "booking_id"),
@@ -40,7 +49,21 @@ pub struct Change<'a> {
     pub reason: Option<&'a str>,
 }
 
+/// Appends the change to the subject's history and publishes it as a live event to the
+/// subject's consumer and merchant (`live::publish_to_parties`), in the caller's transaction.
 pub fn record(conn: &mut PgConnection, of: Of, c: Change<'_>) -> QueryResult<()> {
+    let (subjects, kind) = of.subject();
+    crate::live::publish_to_parties(
+        conn,
+        subjects,
+        crate::live::News {
+            kind,
+            subject_id: c.subject_id,
+            action: c.action,
+            from: c.from,
+            to: c.to,
+        },
+    )?;
     let (table, subject) = of.table();
     diesel::sql_query(format!(
         "INSERT INTO {table} (id, {subject}, from_status, to_status, action, actor_id, actor_role, reason) \

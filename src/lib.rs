@@ -19,6 +19,7 @@ pub mod history;
 pub mod http;
 pub mod jobs;
 pub mod lifecycle;
+pub mod live;
 pub mod mail;
 pub mod merchants;
 pub mod messages;

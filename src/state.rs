@@ -28,6 +28,8 @@ pub struct AppState {
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// The payment providers the configuration enables.
     pub pay: Providers,
+    /// The live events of this process, which the event streams read.
+    pub live: crate::live::Hub,
     /// The job loops' share of the state, with the job kinds the assembly registered.
     pub jobs: Runner,
 }
@@ -50,6 +52,7 @@ impl AppState {
                 public_url: config.public_url.clone(),
                 registry: Arc::new(jobs),
             },
+            live: crate::live::Hub::new(pool.clone(), config.events.poll, config.events.per_user),
             pool,
             pay,
             keys: Arc::new(JwtKeys::new(&config)),

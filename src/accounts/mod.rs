@@ -1,6 +1,6 @@
 //! Accounts: users, registration, the caller's own profile and address book, consent, email
 //! verification and password reset, export and deletion. Owns the `users`, `addresses`,
-//! `consents` and `account_tokens` tables.
+//! `consents`, `account_tokens` and `web_sessions` (the pages' cookie sessions) tables.
 
 pub mod addresses;
 pub mod admin;
@@ -15,6 +15,7 @@ pub mod routes;
 pub mod rules;
 pub mod session;
 pub mod signin;
+pub mod web_session;
 
 pub use models::{find, find_by_email, find_many, NewUser, User};
 pub use privacy::erase_for;

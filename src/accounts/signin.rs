@@ -72,8 +72,27 @@ pub async fn login(
     body: Json<LoginRequest>,
 ) -> AppResult<web::Json<TokenResponse>> {
     let LoginRequest { email, password } = body.into_inner();
+    let user = authenticate(&req, &state, &email, password).await?;
+    let keys = state.keys.clone();
+    let ttl = state.config.refresh_token_ttl;
+    let session = db::tx(&state.pool, move |conn| {
+        session::start(conn, &keys, ttl, user)
+    })
+    .await?;
+    Ok(web::Json(session.into()))
+}
+
+/// The account whose email and password these are (401 `invalid_credentials` otherwise), with
+/// the login limits per account and per client address; the API's login and the pages' sign-in
+/// both check passwords here.
+pub async fn authenticate(
+    req: &HttpRequest,
+    state: &AppState,
+    email: &str,
+    password: String,
+) -> AppResult<accounts::User> {
     let email = email.trim().to_lowercase();
-    let address = client_addr(&req, &state.config.trusted_proxies);
+    let address = client_addr(req, &state.config.trusted_proxies);
     let limits = (
         state.config.login_limit_per_account,
         state.config.login_limit_per_address,
@@ -89,14 +108,7 @@ pub async fn login(
     if !state.passwords.verify_blocking(password, hash).await? {
         return Err(invalid_credentials());
     }
-    let user = user.ok_or_else(invalid_credentials)?;
-    let keys = state.keys.clone();
-    let ttl = state.config.refresh_token_ttl;
-    let session = db::tx(&state.pool, move |conn| {
-        session::start(conn, &keys, ttl, user)
-    })
-    .await?;
-    Ok(web::Json(session.into()))
+    user.ok_or_else(invalid_credentials)
 }
 
 /// Exchanges a refresh token for a new access token and a new refresh token. Replaying a spent

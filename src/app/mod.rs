@@ -1,10 +1,14 @@
 //! Assembly, the top layer: mounts every feature's routes, lists them in the OpenAPI document,
 //! registers the job kinds and builds the application. Nothing below imports it.
 
+pub mod console;
 mod jobs;
 pub mod openapi;
 pub mod pages;
 pub mod personal_data;
+pub mod portal;
+pub mod site;
+pub mod streams;
 mod uploads;
 
 use actix_web::body::MessageBody;
@@ -34,7 +38,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .patch(accounts::routes::update_me)
             .delete(personal_data::delete_me),
     )
-    .service(http::Endpoint::new("/me/export").get(personal_data::export));
+    .service(http::Endpoint::new("/me/export").get(personal_data::export))
+    .service(http::Endpoint::new("/me/events").get(streams::my_events))
+    .service(http::Endpoint::new("/merchants/{id}/events").get(streams::merchant_events));
     // `/merchants`, `/merchants/{id}` and `/services/{id}` are shared: applying and editing are
     // merchants' and the catalog's, the search is the catalog's, and the pages join the catalog
     // with the booking policy (`pages`).
@@ -95,5 +101,8 @@ pub fn app(
         .service(openapi::swagger_ui())
         .service(web::scope("/api/v1").configure(configure))
         .configure(accounts::pages::configure)
+        .configure(site::configure)
+        .configure(console::configure)
+        .configure(portal::configure)
         .default_service(web::to(http::not_found))
 }

@@ -66,11 +66,12 @@ use crate::{
         payments::routes::pay_order, payments::routes::pay_booking, payments::routes::get_payment,
         payments::routes::check_payment, payments::notify::wechat, payments::notify::alipay,
         payments::routes::list_notifications,
+        app::streams::my_events, app::streams::merchant_events,
     ),
     components(schemas(Problem, FieldError, catalog::discovery::Sort, reviews::list::ReviewSort)),
     modifiers(&BearerAuth, &ProblemResponses, &OptionalPostBodies),
     tags((name = "health"), (name = "auth"), (name = "accounts"), (name = "merchants"), (name = "catalog"),
-        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation"), (name = "uploads"), (name = "after-sales"), (name = "messages"), (name = "payments")),
+        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation"), (name = "uploads"), (name = "after-sales"), (name = "messages"), (name = "payments"), (name = "events")),
 )]
 pub struct ApiDoc;
 

@@ -24,6 +24,8 @@ pub const FORBIDDEN: &str = "forbidden";
 pub const WRONG_PASSWORD: &str = "wrong_password";
 /// 403: an appeal decided by the operator who made the decision under appeal.
 pub const SAME_OPERATOR: &str = "same_operator";
+/// 403: a page's form posted without the session's CSRF token (or with another one).
+pub const CSRF_INVALID: &str = "csrf_invalid";
 /// 403: a signed upload URL past its expiry.
 pub const URL_EXPIRED: &str = "url_expired";
 /// 403: a signed upload URL whose signature does not verify (altered, or of another file).
@@ -128,6 +130,7 @@ pub const DATABASE_UNAVAILABLE: &str = "database_unavailable";
 
 /// Every code above, in the order of the table in `docs/api.md`.
 pub const ALL: &[&str] = &[
+    CSRF_INVALID,
     MALFORMED_JSON,
     MALFORMED_BODY,
     UNAUTHORIZED,

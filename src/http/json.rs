@@ -70,6 +70,14 @@ pub struct Json<T> {
 }
 
 impl<T> Json<T> {
+    /// A body the server built itself (the pages build the API's request types from their
+    /// forms). Its digest is zero: no idempotency key covers such a body.
+    pub fn new(value: T) -> Self {
+        Self {
+            value,
+            digest: [0; 32],
+        }
+    }
     pub fn into_inner(self) -> T {
         self.value
     }

@@ -125,6 +125,21 @@ fn create(conn: &mut PgConnection, author: Uuid, req: CreateReviewRequest) -> Ap
         ),
         other => other.into(),
     })?;
+    // The merchant's stream hears of every new review, held or not (its status says which).
+    crate::live::publish(
+        conn,
+        crate::live::Audience {
+            consumer_id: None,
+            merchant_id: Some(saved.merchant_id),
+        },
+        crate::live::News {
+            kind: "review",
+            subject_id: saved.id,
+            action: "create",
+            from: None,
+            to: &saved.status,
+        },
+    )?;
     let subject = uploads::Subject {
         kind: uploads::SubjectKind::Review,
         id: saved.id,

@@ -8,6 +8,7 @@ pub mod merchants;
 pub mod orders;
 pub mod payments;
 pub mod proxy;
+pub mod served;
 
 use std::rc::Rc;
 
