@@ -91,7 +91,10 @@ pub struct RefundCall {
 pub enum RefundState {
     /// Accepted, the money is on its way (`PROCESSING`); a notification follows.
     Processing { refund_id: String },
-    Succeeded { refund_id: String, at: DateTime<Utc> },
+    Succeeded {
+        refund_id: String,
+        at: DateTime<Utc>,
+    },
     /// The provider refused or failed it (`ABNORMAL`, `CLOSED`, or an error answer).
     Failed { reason: String },
 }
@@ -101,7 +104,9 @@ pub enum RefundState {
 pub enum Notice {
     Payment(Paid),
     /// A payment the provider reports as closed or failed (Alipay `TRADE_CLOSED`).
-    PaymentClosed { out_trade_no: String },
+    PaymentClosed {
+        out_trade_no: String,
+    },
     Refund {
         out_trade_no: String,
         out_refund_no: String,
@@ -281,7 +286,9 @@ pub fn answer(method: Method, outcome: Result<(), (u16, String)>) -> actix_web::
             HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST))
                 .json(serde_json::json!({"code": "FAIL", "message": message}))
         }
-        (Method::Alipay, Ok(())) => HttpResponse::Ok().content_type("text/plain").body("success"),
+        (Method::Alipay, Ok(())) => HttpResponse::Ok()
+            .content_type("text/plain")
+            .body("success"),
         (Method::Alipay, Err(_)) => HttpResponse::Ok().content_type("text/plain").body("fail"),
     }
 }

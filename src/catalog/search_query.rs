@@ -1,0 +1,284 @@
+//! The SQL of `GET /search`: the merchants whose name, services or categories match the text,
+//! filtered, scored and sorted, one keyset page at a time; and the services that matched on a
+//! page. `docs/discovery.md#search` shows the statements and their plans.
+//!
+//! Text is compared folded (`search_fold`: lower case, no spaces or punctuation). A query of one
+//! or two characters is looked up in the character unigrams and bigrams (`search_grams`, GIN),
+//! a longer one through `pg_trgm`'s trigram index (`LIKE '%q%'`); both are expression indexes
+//! over the same expressions as below, so the text must stay exactly as written here.
+
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::query_builder::BoxedSqlQuery;
+use diesel::sql_types::{Array, BigInt, Bool, Double, Integer, Nullable, Text, Uuid as SqlUuid};
+use uuid::Uuid;
+
+use super::models::Service;
+
+/// The weights of the relevance formula (`docs/api.md#search`).
+pub const TEXT_WEIGHT: f64 = 0.6;
+pub const PROXIMITY_WEIGHT: f64 = 0.25;
+pub const CREDIT_WEIGHT: f64 = 0.15;
+/// Proximity is `HALF_M / (HALF_M + distance)`: 1 at the point, ½ at 2 km.
+pub const PROXIMITY_HALF_M: f64 = 2000.0;
+/// Services shown per merchant in the results.
+pub const MATCHED_SERVICES: i64 = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchSort {
+    /// Text match, proximity and credit combined (the default).
+    Relevance,
+    /// Nearest first (needs `lat` and `lng`).
+    Distance,
+    /// Best average rating first, then most reviewed.
+    Rating,
+    /// Highest credit score first.
+    Credit,
+}
+
+/// Where the previous page ended, tagged by its sort.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub enum SearchCursor {
+    Relevance(f64, Uuid),
+    Distance(f64, Uuid),
+    Rating(f64, i32, Uuid),
+    Credit(i32, Uuid),
+}
+
+impl SearchCursor {
+    pub fn fits(&self, sort: SearchSort) -> bool {
+        matches!(
+            (self, sort),
+            (Self::Relevance(..), SearchSort::Relevance)
+                | (Self::Distance(..), SearchSort::Distance)
+                | (Self::Rating(..), SearchSort::Rating)
+                | (Self::Credit(..), SearchSort::Credit)
+        )
+    }
+}
+
+/// A checked search.
+#[derive(Debug)]
+pub struct Search {
+    pub q: String,
+    /// Characters of `q` that count (letters and digits): 1 or 2 use the bigram index.
+    pub short: bool,
+    pub point: Option<(f64, f64)>,
+    pub category: Option<String>,
+    pub open_now: bool,
+    pub price_min: Option<i64>,
+    pub price_max: Option<i64>,
+    pub min_rating: Option<f64>,
+    pub elderly_friendly: bool,
+    pub contactless: bool,
+    pub sort: SearchSort,
+    pub after: Option<SearchCursor>,
+    /// The page size plus one.
+    pub limit: i64,
+}
+
+impl Search {
+    fn service_filters(&self) -> bool {
+        self.price_min.is_some()
+            || self.price_max.is_some()
+            || self.elderly_friendly
+            || self.contactless
+            || self.category.is_some()
+    }
+}
+
+/// A merchant in the results, before its services are added.
+#[derive(Debug, QueryableByName)]
+pub struct Hit {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub display_name: String,
+    #[diesel(sql_type = Text)]
+    pub address: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub district: Option<String>,
+    #[diesel(sql_type = Integer)]
+    pub rating_count: i32,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub rating_average: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub distance_m: Option<f64>,
+    #[diesel(sql_type = Integer)]
+    pub score: i32,
+    #[diesel(sql_type = Text)]
+    pub tier: String,
+    #[diesel(sql_type = Double)]
+    pub relevance: f64,
+}
+
+/// `$4` is the query text; the folded text is `search_fold($4)`.
+fn matches(expr: &str, short: bool) -> String {
+    if short {
+        format!("search_grams({expr}) @> search_grams($4) AND strpos(search_fold({expr}), search_fold($4)) > 0")
+    } else {
+        format!("search_fold({expr}) LIKE '%' || search_fold($4) || '%'")
+    }
+}
+
+/// How much of `expr` the query covers, ½ to 1.
+fn coverage(expr: &str) -> String {
+    format!("(0.5 + 0.5 * char_length(search_fold($4))::float8 / greatest(char_length(search_fold({expr})), 1))")
+}
+
+const SERVICE_TEXT: &str = "(s.name || ' ' || s.description)";
+
+/// The per-service conditions of the filters; `$5..$9` are bound by `find` and `services_of`.
+const SERVICE_FILTERS: &str = "($5::bigint IS NULL OR s.price_cents >= $5) AND ($6::bigint IS NULL OR s.price_cents <= $6) \
+     AND (NOT $7 OR s.elderly_friendly) AND (NOT $8 OR s.fulfilment IN ('delivery', 'pickup_return')) \
+     AND ($9::text IS NULL OR s.category = $9)";
+
+fn bind_common(s: &Search) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
+    let (lat, lng) = s.point.unwrap_or((0.0, 0.0));
+    diesel::sql_query("")
+        .into_boxed()
+        .bind::<Double, _>(lat)
+        .bind::<Double, _>(lng)
+        .bind::<Bool, _>(s.point.is_some())
+        .bind::<Text, _>(s.q.clone())
+        .bind::<Nullable<BigInt>, _>(s.price_min)
+        .bind::<Nullable<BigInt>, _>(s.price_max)
+        .bind::<Bool, _>(s.elderly_friendly)
+        .bind::<Bool, _>(s.contactless)
+        .bind::<Nullable<Text>, _>(s.category.clone())
+}
+
+const DISTANCE: &str = "earth_distance(ll_to_earth(m.lat, m.lng), ll_to_earth($1, $2))";
+
+/// One page of matching merchants (`s.limit` rows at most).
+pub fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Hit>> {
+    let service_match = matches(SERVICE_TEXT, s.short);
+    let name_match = matches("m.display_name", s.short);
+    let service_score = format!(
+        "CASE WHEN strpos(search_fold(s.name), search_fold($4)) > 0 THEN 0.7 * {} ELSE 0.2 END",
+        coverage("s.name")
+    );
+    let has_service = if s.service_filters() {
+        format!(" AND EXISTS (SELECT 1 FROM services s WHERE s.merchant_id = m.id AND s.active AND {SERVICE_FILTERS})")
+    } else {
+        String::new()
+    };
+    let mut sql = format!(
+        "WITH hits AS (\
+           SELECT s.merchant_id AS id, max({service_score}) AS text FROM services s \
+           WHERE s.active AND {service_match} AND {SERVICE_FILTERS} GROUP BY s.merchant_id \
+           UNION ALL \
+           SELECT m.id, 1.0 * {name_cov} FROM merchants m WHERE m.status = 'approved' AND {name_match}{has_service} \
+           UNION ALL \
+           SELECT mc.merchant_id, max(0.6 * {cat_cov}) FROM merchant_categories mc JOIN categories c ON c.code = mc.category \
+           JOIN merchants m ON m.id = mc.merchant_id AND m.status = 'approved' \
+           WHERE (strpos(search_fold(c.name_zh), search_fold($4)) > 0 OR strpos(search_fold(c.name_en), search_fold($4)) > 0){has_service} \
+           GROUP BY mc.merchant_id), \
+         best AS (SELECT id, max(text) AS text FROM hits GROUP BY id) \
+         SELECT * FROM (SELECT m.id, m.display_name, m.address, m.district, m.rating_count, m.rating_average, \
+           CASE WHEN $3 THEN {DISTANCE} END AS distance_m, m.credit_score AS score, m.credit_tier AS tier, \
+           round(({TEXT_WEIGHT} * b.text + CASE WHEN $3 THEN {PROXIMITY_WEIGHT} * {PROXIMITY_HALF_M} / ({PROXIMITY_HALF_M} + {DISTANCE}) ELSE 0 END \
+                  + {CREDIT_WEIGHT} * m.credit_score / 1000.0)::numeric, 6)::float8 AS relevance \
+           FROM best b JOIN merchants m ON m.id = b.id WHERE m.status = 'approved'",
+        name_cov = coverage("m.display_name"),
+        cat_cov = coverage("c.name_zh"),
+    );
+    if s.point.is_some() {
+        sql.push_str(&format!(
+            " AND earth_box(ll_to_earth(m.lat, m.lng), m.service_radius_m) @> ll_to_earth($1, $2) \
+              AND {DISTANCE} <= m.service_radius_m"
+        ));
+    }
+    if s.category.is_some() {
+        sql.push_str(" AND EXISTS (SELECT 1 FROM merchant_categories mc WHERE mc.merchant_id = m.id AND mc.category = $9)");
+    }
+    if s.open_now {
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM jsonb_array_elements(m.opening_hours -> lower(to_char(now() AT TIME ZONE m.time_zone, 'Dy'))) iv \
+              WHERE iv ->> 0 <= to_char(now() AT TIME ZONE m.time_zone, 'HH24:MI') \
+              AND to_char(now() AT TIME ZONE m.time_zone, 'HH24:MI') < iv ->> 1)",
+        );
+    }
+    let mut query = bind_common(s);
+    let mut n = 9;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    if let Some(r) = s.min_rating {
+        sql.push_str(&format!(
+            " AND COALESCE(m.rating_average, 0) >= ${}",
+            next()
+        ));
+        query = query.bind::<Double, _>(r);
+    }
+    sql.push_str(") t");
+    let rating = "COALESCE(t.rating_average, 0)";
+    match &s.after {
+        Some(SearchCursor::Relevance(r, id)) => {
+            sql.push_str(&format!(
+                " WHERE (t.relevance, t.id) < (${}, ${})",
+                next(),
+                next()
+            ));
+            query = query.bind::<Double, _>(*r).bind::<SqlUuid, _>(*id);
+        }
+        Some(SearchCursor::Distance(d, id)) => {
+            sql.push_str(&format!(
+                " WHERE (t.distance_m, t.id) > (${}, ${})",
+                next(),
+                next()
+            ));
+            query = query.bind::<Double, _>(*d).bind::<SqlUuid, _>(*id);
+        }
+        Some(SearchCursor::Rating(r, c, id)) => {
+            sql.push_str(&format!(
+                " WHERE ({rating}, t.rating_count, t.id) < (${}, ${}, ${})",
+                next(),
+                next(),
+                next()
+            ));
+            query = query
+                .bind::<Double, _>(*r)
+                .bind::<Integer, _>(*c)
+                .bind::<SqlUuid, _>(*id);
+        }
+        Some(SearchCursor::Credit(c, id)) => {
+            sql.push_str(&format!(
+                " WHERE (t.score, t.id) < (${}, ${})",
+                next(),
+                next()
+            ));
+            query = query.bind::<Integer, _>(*c).bind::<SqlUuid, _>(*id);
+        }
+        None => {}
+    }
+    let order = match s.sort {
+        SearchSort::Relevance => "t.relevance DESC, t.id DESC".to_owned(),
+        SearchSort::Distance => "t.distance_m, t.id".to_owned(),
+        SearchSort::Rating => format!("{rating} DESC, t.rating_count DESC, t.id DESC"),
+        SearchSort::Credit => "t.score DESC, t.id DESC".to_owned(),
+    };
+    sql.push_str(&format!(" ORDER BY {order} LIMIT ${}", next()));
+    query.bind::<BigInt, _>(s.limit).sql(sql).load(conn)
+}
+
+/// The services of `ids` that matched the text and pass the filters, best match first, at most
+/// [`MATCHED_SERVICES`] each; for a merchant matched by its name or category only, its first
+/// services that pass the filters.
+pub fn services_of(conn: &mut PgConnection, s: &Search, ids: &[Uuid]) -> QueryResult<Vec<Service>> {
+    let service_match = matches(SERVICE_TEXT, s.short);
+    let sql = format!(
+        "SELECT * FROM (SELECT s.*, row_number() OVER (PARTITION BY s.merchant_id \
+           ORDER BY ({service_match}) DESC, strpos(search_fold(s.name), search_fold($4)) > 0 DESC, s.created_at, s.id) AS rn, \
+           bool_or({service_match}) OVER (PARTITION BY s.merchant_id) AS any_hit, ({service_match}) AS hit \
+         FROM services s WHERE s.merchant_id = ANY($10) AND s.active AND {SERVICE_FILTERS}) t \
+         WHERE t.rn <= $11 AND (t.hit OR NOT t.any_hit) ORDER BY t.merchant_id, t.rn"
+    );
+    bind_common(s)
+        .bind::<Array<SqlUuid>, _>(ids.to_vec())
+        .bind::<BigInt, _>(MATCHED_SERVICES)
+        .sql(sql)
+        .load(conn)
+}
