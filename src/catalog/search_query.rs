@@ -134,7 +134,7 @@ const SERVICE_FILTERS: &str = "($5::bigint IS NULL OR s.price_cents >= $5) AND (
      AND (NOT $7 OR s.elderly_friendly) AND (NOT $8 OR s.fulfilment IN ('delivery', 'pickup_return')) \
      AND ($9::text IS NULL OR s.category = $9)";
 
-fn bind_common(s: &Search) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
+fn bind_common(s: &Search) -> Statement {
     let (lat, lng) = s.point.unwrap_or((0.0, 0.0));
     diesel::sql_query("")
         .into_boxed()
@@ -151,8 +151,14 @@ fn bind_common(s: &Search) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::
 
 const DISTANCE: &str = "earth_distance(ll_to_earth(m.lat, m.lng), ll_to_earth($1, $2))";
 
+type Statement = BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery>;
+
 /// One page of matching merchants (`s.limit` rows at most).
 pub fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Hit>> {
+    find_statement(s).load(conn)
+}
+
+fn find_statement(s: &Search) -> Statement {
     let service_match = matches(SERVICE_TEXT, s.short);
     let name_match = matches("m.display_name", s.short);
     let service_score = format!(
@@ -261,7 +267,7 @@ pub fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Hit>> {
         SearchSort::Credit => "t.score DESC, t.id DESC".to_owned(),
     };
     sql.push_str(&format!(" ORDER BY {order} LIMIT ${}", next()));
-    query.bind::<BigInt, _>(s.limit).sql(sql).load(conn)
+    query.bind::<BigInt, _>(s.limit).sql(sql)
 }
 
 /// The services of `ids` that matched the text and pass the filters, best match first, at most
@@ -281,4 +287,51 @@ pub fn services_of(conn: &mut PgConnection, s: &Search, ids: &[Uuid]) -> QueryRe
         .bind::<BigInt, _>(MATCHED_SERVICES)
         .sql(sql)
         .load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn search(q: &str, short: bool, point: bool, sort: SearchSort) -> Search {
+        Search {
+            q: q.into(),
+            short,
+            point: point.then_some((29.5582, 106.5772)),
+            category: None,
+            open_now: false,
+            price_min: None,
+            price_max: None,
+            min_rating: None,
+            elderly_friendly: false,
+            contactless: false,
+            sort,
+            after: None,
+            limit: 21,
+        }
+    }
+
+    /// The statement of each query shape, as sent (`cargo test --lib search_statements --
+    /// --nocapture` prints them for `bench/explain-search.sh` and docs/discovery.md).
+    #[test]
+    fn search_statements_bind_every_parameter_they_name() {
+        for (q, short, point, sort) in [
+            ("面", true, true, SearchSort::Relevance),
+            ("空调清洗", false, true, SearchSort::Relevance),
+            ("小面", true, true, SearchSort::Distance),
+            ("小面", true, false, SearchSort::Rating),
+        ] {
+            let s = search(q, short, point, sort);
+            let text = diesel::debug_query::<Pg, _>(&find_statement(&s)).to_string();
+            println!("{text}\n");
+            let binds = text.matches(", ").count();
+            assert!(text.contains("$10") && binds >= 9, "{text}");
+            assert_eq!(text.contains("@> ll_to_earth($1, $2)"), point, "{text}");
+            assert_eq!(
+                text.contains("search_grams(m.display_name)"),
+                short,
+                "{text}"
+            );
+        }
+    }
 }
