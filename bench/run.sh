@@ -16,7 +16,8 @@
 #      8 generated consumers;
 #   5. wrk (bench/requests.lua) through each scenario for BENCH_DURATION seconds (default 10) at
 #      each of BENCH_CONCURRENCY connections (default 8; a list such as "4 8 16 32" sweeps them to
-#      find the peak), then pgbench with bench/sql/<scenario>.sql at the same concurrency; the
+#      find the peak), then pgbench with bench/sql/<scenario>.sql at the same concurrency (in the
+#      protocol bench/sql/<scenario>.mode names, default prepared); the
 #      server's peak RSS (VmHWM);
 #   6. a table of all figures, also written to bench/results/<UTC time>.txt.
 # BENCH_SKIP_BUILD=1 uses the release binary already built (all three bench scripts).
@@ -274,7 +275,9 @@ run_scenario() {
     fi
     if ((${#files[@]})); then
         local pgout
-        pgout=$("$PGBENCH" -n -M prepared -c "$conc" -j 2 -T "$DURATION" -D "scale=$scale" \
+        local mode=prepared
+        [[ ! -f bench/sql/$name.mode ]] || mode=$(<"bench/sql/$name.mode")
+        pgout=$("$PGBENCH" -n -M "$mode" -c "$conc" -j 2 -T "$DURATION" -D "scale=$scale" \
             "${files[@]}" "$db_url" 2>&1) || {
             printf '%s\n' "$pgout" >&2
             warn "pgbench failed for $name"
