@@ -127,8 +127,18 @@ ensure_replica() {
     local primary_dir=$1 primary_port=$2 dir rport out
     dir=$(replica_dir_for "$primary_dir")
     if instance_running "$dir"; then
-        replica_port "$dir"
-        return
+        rport=$(replica_port "$dir")
+        # Reuse it only while it streams from this instance (not from an earlier one, say).
+        for _ in 1 2 3 4 5; do
+            if [[ $("$PG_BIN/psql" -X -At -h 127.0.0.1 -p "$rport" -U postgres -d postgres -c \
+                "select count(*) from pg_stat_wal_receiver where status = 'streaming'" 2>/dev/null) == 1 ]]; then
+                printf '%s\n' "$rport"
+                return
+            fi
+            sleep 1
+        done
+        log "the test replica in $dir does not stream; rebuilding it"
+        pg_as_owner "$PG_BIN/pg_ctl" stop -D "$dir" -m immediate -w >/dev/null 2>&1 || true
     fi
     rm -rf -- "$dir"
     rport=$((primary_port + 500))
