@@ -81,7 +81,12 @@ SQL
 fi
 
 # The statements the code sends, binds written in.
-STATEMENTS=$(cargo test --locked --quiet --lib search_statements -- --nocapture 2>/dev/null | grep '^WITH')
+# EXPLAIN_STATEMENTS_FROM: a file with that output instead (say, while cargo is busy).
+if [[ -n ${EXPLAIN_STATEMENTS_FROM:-} ]]; then
+    STATEMENTS=$(grep -E '^(WITH|SELECT)' "$EXPLAIN_STATEMENTS_FROM")
+else
+    STATEMENTS=$(cargo test --locked --quiet --lib search_statements -- --nocapture 2>/dev/null | grep -E '^(WITH|SELECT)')
+fi
 [[ -n $STATEMENTS ]] || die "no statements from cargo test --lib search_statements"
 {
     printf 'EXPLAIN (ANALYZE, BUFFERS) of search on %s merchants and %s services (%s)\n\n' \

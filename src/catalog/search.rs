@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use actix_web::web;
+use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -231,6 +232,8 @@ pub async fn search(
     params: Query<SearchParams>,
 ) -> AppResult<web::Json<Page<SearchResult>>> {
     let (search, limit) = parse(params.into_inner())?;
-    let page = reads.run(move |conn| run(conn, &search, limit)).await?;
+    let page = reads
+        .run(move |conn| conn.transaction(|conn| run(conn, &search, limit)))
+        .await?;
     Ok(web::Json(page))
 }

@@ -153,23 +153,81 @@ const DISTANCE: &str = "earth_distance(ll_to_earth(m.lat, m.lng), ll_to_earth($1
 
 type Statement = BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery>;
 
-/// One page of matching merchants (`s.limit` rows at most).
-pub fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Hit>> {
-    find_statement(s).load(conn)
+/// Services matching the text, counted up to this through the text indexes, choose the plan
+/// of a search with a point in the relevance or distance order: fewer, and the statement starts
+/// from the matches (`text-first`); this many, and it walks the merchants nearest first through
+/// the location index and keeps those that match (`near-first`).
+pub const HIT_CAP: i64 = 2000;
+/// Near-first, the relevance order ranks the nearest this many matching merchants.
+pub const NEAR_CANDIDATES: i64 = 200;
+/// Near-first, the distance order reads this many rows past the page so ties sort by id.
+const TIE_SLACK: i64 = 50;
+/// The largest service radius (as in discovery): bounds the nearest-first walk.
+const MAX_RADIUS_M: f64 = 30_000.0;
+
+/// Whether the search walks nearest first: with a point, in the relevance or distance order,
+/// when at least [`HIT_CAP`] active services match the text.
+pub fn near_first(conn: &mut PgConnection, s: &Search) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    if s.point.is_none() || !matches!(s.sort, SearchSort::Relevance | SearchSort::Distance) {
+        return Ok(false);
+    }
+    let service_match = matches(SERVICE_TEXT, s.short);
+    let n = bind_common(s)
+        .bind::<BigInt, _>(HIT_CAP)
+        .sql(format!(
+            "SELECT count(*) AS n FROM (SELECT 1 FROM services s WHERE s.active AND {service_match} LIMIT $10) t"
+        ))
+        .get_result::<Count>(conn)?
+        .n;
+    Ok(n >= HIT_CAP)
 }
 
-fn find_statement(s: &Search) -> Statement {
-    let service_match = matches(SERVICE_TEXT, s.short);
-    let name_match = matches("m.display_name", s.short);
-    let service_score = format!(
+/// One page of matching merchants (`s.limit` rows at most). Near-first switches bitmap scans
+/// off for the rest of the transaction, as discovery does, so the caller opens one.
+pub fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Hit>> {
+    let near = near_first(conn, s)?;
+    find_planned(conn, s, near)
+}
+
+/// `find` with the plan chosen by the caller (the tests compare the two plans' answers).
+pub fn find_planned(conn: &mut PgConnection, s: &Search, near: bool) -> QueryResult<Vec<Hit>> {
+    if near {
+        diesel::sql_query("SET LOCAL enable_bitmapscan = off").execute(conn)?;
+    }
+    find_statement(s, near).load(conn)
+}
+
+fn service_score() -> String {
+    format!(
         "CASE WHEN strpos(search_fold(s.name), search_fold($4)) > 0 THEN 0.7 * {} ELSE 0.2 END",
         coverage("s.name")
-    );
-    let has_service = if s.service_filters() {
-        format!(" AND EXISTS (SELECT 1 FROM services s WHERE s.merchant_id = m.id AND s.active AND {SERVICE_FILTERS})")
-    } else {
-        String::new()
-    };
+    )
+}
+
+const CATEGORY_MATCH: &str = "(strpos(search_fold(c.name_zh), search_fold($4)) > 0 OR strpos(search_fold(c.name_en), search_fold($4)) > 0)";
+
+fn relevance(text: &str) -> String {
+    format!(
+        "round(({TEXT_WEIGHT} * {text} + CASE WHEN $3 THEN {PROXIMITY_WEIGHT} * {PROXIMITY_HALF_M} / ({PROXIMITY_HALF_M} + {DISTANCE}) ELSE 0 END \
+         + {CREDIT_WEIGHT} * m.credit_score / 1000.0)::numeric, 6)::float8 AS relevance"
+    )
+}
+
+const COLUMNS: &str = "m.id, m.display_name, m.address, m.district, m.rating_count, m.rating_average, \
+     CASE WHEN $3 THEN earth_distance(ll_to_earth(m.lat, m.lng), ll_to_earth($1, $2)) END AS distance_m, \
+     m.credit_score AS score, m.credit_tier AS tier";
+
+/// Text-first: the matches (services, merchant names, categories) through the text indexes,
+/// each merchant's best, then the merchants, covering the point through the area index.
+fn text_first(s: &Search) -> String {
+    let service_match = matches(SERVICE_TEXT, s.short);
+    let name_match = matches("m.display_name", s.short);
+    let has_service = has_service(s);
     let mut sql = format!(
         "WITH hits AS (\
            SELECT s.merchant_id AS id, max({service_score}) AS text FROM services s \
@@ -179,16 +237,13 @@ fn find_statement(s: &Search) -> Statement {
            UNION ALL \
            SELECT mc.merchant_id, max(0.6 * {cat_cov}) FROM merchant_categories mc JOIN categories c ON c.code = mc.category \
            JOIN merchants m ON m.id = mc.merchant_id AND m.status = 'approved' \
-           WHERE (strpos(search_fold(c.name_zh), search_fold($4)) > 0 OR strpos(search_fold(c.name_en), search_fold($4)) > 0){has_service} \
-           GROUP BY mc.merchant_id), \
+           WHERE {CATEGORY_MATCH}{has_service} GROUP BY mc.merchant_id), \
          best AS (SELECT id, max(text) AS text FROM hits GROUP BY id) \
-         SELECT * FROM (SELECT m.id, m.display_name, m.address, m.district, m.rating_count, m.rating_average, \
-           CASE WHEN $3 THEN {DISTANCE} END AS distance_m, m.credit_score AS score, m.credit_tier AS tier, \
-           round(({TEXT_WEIGHT} * b.text + CASE WHEN $3 THEN {PROXIMITY_WEIGHT} * {PROXIMITY_HALF_M} / ({PROXIMITY_HALF_M} + {DISTANCE}) ELSE 0 END \
-                  + {CREDIT_WEIGHT} * m.credit_score / 1000.0)::numeric, 6)::float8 AS relevance \
-           FROM best b JOIN merchants m ON m.id = b.id WHERE m.status = 'approved'",
+         SELECT * FROM (SELECT {COLUMNS}, {relevance} FROM best b JOIN merchants m ON m.id = b.id WHERE m.status = 'approved'",
+        service_score = service_score(),
         name_cov = coverage("m.display_name"),
         cat_cov = coverage("c.name_zh"),
+        relevance = relevance("b.text"),
     );
     if s.point.is_some() {
         sql.push_str(&format!(
@@ -196,6 +251,42 @@ fn find_statement(s: &Search) -> Statement {
               AND {DISTANCE} <= m.service_radius_m"
         ));
     }
+    sql
+}
+
+/// Near-first: merchants nearest first through the location index (within 30 km, covering the
+/// point), each scored on its own name, services and categories, the non-matching skipped.
+fn near(s: &Search) -> String {
+    let has_service = has_service(s);
+    format!(
+        "SELECT * FROM (SELECT {COLUMNS}, {relevance} FROM merchants m CROSS JOIN LATERAL (SELECT greatest(\
+           CASE WHEN strpos(search_fold(m.display_name), search_fold($4)) > 0{has_service} THEN 1.0 * {name_cov} END, \
+           (SELECT max({service_score}) FROM services s WHERE s.merchant_id = m.id AND s.active \
+              AND strpos(search_fold({SERVICE_TEXT}), search_fold($4)) > 0 AND {SERVICE_FILTERS}), \
+           (SELECT max(0.6 * {cat_cov}) FROM merchant_categories mc JOIN categories c ON c.code = mc.category \
+              WHERE mc.merchant_id = m.id AND {CATEGORY_MATCH}{has_service})) AS text) x \
+         WHERE m.status = 'approved' AND x.text IS NOT NULL \
+           AND earth_box(ll_to_earth($1, $2), {MAX_RADIUS_M}) @> ll_to_earth(m.lat, m.lng) \
+           AND {DISTANCE} <= m.service_radius_m",
+        service_score = service_score(),
+        name_cov = coverage("m.display_name"),
+        cat_cov = coverage("c.name_zh"),
+        relevance = relevance("x.text"),
+    )
+}
+
+/// With a service filter, a merchant matched by its name or category needs a service that
+/// passes it.
+fn has_service(s: &Search) -> String {
+    if s.service_filters() {
+        format!(" AND EXISTS (SELECT 1 FROM services s WHERE s.merchant_id = m.id AND s.active AND {SERVICE_FILTERS})")
+    } else {
+        String::new()
+    }
+}
+
+fn find_statement(s: &Search, near_first: bool) -> Statement {
+    let mut sql = if near_first { near(s) } else { text_first(s) };
     if s.category.is_some() {
         sql.push_str(" AND EXISTS (SELECT 1 FROM merchant_categories mc WHERE mc.merchant_id = m.id AND mc.category = $9)");
     }
@@ -219,9 +310,31 @@ fn find_statement(s: &Search) -> Statement {
         ));
         query = query.bind::<Double, _>(r);
     }
+    // Near-first in distance order pages inside the walk, like discovery; in relevance order it
+    // ranks the nearest NEAR_CANDIDATES matches and pages among them.
+    let mut cursor_inside = false;
+    if near_first {
+        if let Some(SearchCursor::Distance(d, id)) = &s.after {
+            sql.push_str(&format!(
+                " AND ({DISTANCE}, m.id) > (${}, ${})",
+                next(),
+                next()
+            ));
+            query = query.bind::<Double, _>(*d).bind::<SqlUuid, _>(*id);
+            cursor_inside = true;
+        }
+        let candidates = match s.sort {
+            SearchSort::Distance => s.limit + TIE_SLACK,
+            _ => NEAR_CANDIDATES,
+        };
+        sql.push_str(&format!(
+            " ORDER BY ll_to_earth(m.lat, m.lng) <-> ll_to_earth($1, $2) LIMIT {candidates}"
+        ));
+    }
     sql.push_str(") t");
     let rating = "COALESCE(t.rating_average, 0)";
     match &s.after {
+        _ if cursor_inside => {}
         Some(SearchCursor::Relevance(r, id)) => {
             sql.push_str(&format!(
                 " WHERE (t.relevance, t.id) < (${}, ${})",
@@ -315,14 +428,16 @@ mod tests {
     /// --nocapture` prints them for `bench/explain-search.sh` and docs/discovery.md).
     #[test]
     fn search_statements_bind_every_parameter_they_name() {
-        for (q, short, point, sort) in [
-            ("面", true, true, SearchSort::Relevance),
-            ("空调清洗", false, true, SearchSort::Relevance),
-            ("小面", true, true, SearchSort::Distance),
-            ("小面", true, false, SearchSort::Rating),
+        for (q, short, point, sort, near) in [
+            ("面", true, true, SearchSort::Relevance, false),
+            ("空调清洗", false, true, SearchSort::Relevance, false),
+            ("小面", true, true, SearchSort::Distance, false),
+            ("小面", true, false, SearchSort::Rating, false),
+            ("面", true, true, SearchSort::Relevance, true),
+            ("小面", true, true, SearchSort::Distance, true),
         ] {
             let s = search(q, short, point, sort);
-            let text = diesel::debug_query::<Pg, _>(&find_statement(&s)).to_string();
+            let text = diesel::debug_query::<Pg, _>(&find_statement(&s, near)).to_string();
             println!("{text}\n");
             let binds = text.matches(", ").count();
             assert!(text.contains("$10") && binds >= 9, "{text}");

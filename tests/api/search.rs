@@ -301,3 +301,58 @@ async fn suggestions_complete_from_merchant_and_service_names_prefixes_first() {
         assert_eq!(res.body["errors"][0]["field"], field);
     }
 }
+
+/// Near-first (used where thousands of services match) and text-first answer the same pages:
+/// in distance order exactly, in relevance order while at most 200 matches cover the point.
+#[actix_web::test]
+async fn the_near_first_plan_answers_as_the_text_first_plan_does() {
+    use diesel::Connection;
+    use lifemarket::catalog::search_query::{self, Search, SearchCursor, SearchSort};
+    let app = seeded().await;
+    let mut conn = app.conn();
+    for (q, short) in [
+        ("面", true),
+        ("小面", true),
+        ("清洗", true),
+        ("空调清洗", false),
+        ("餐饮", true),
+    ] {
+        for sort in [SearchSort::Relevance, SearchSort::Distance] {
+            let mut after: Option<SearchCursor> = None;
+            for page in 0..3 {
+                let search = Search {
+                    q: q.into(),
+                    short,
+                    point: Some((29.56, 106.55)),
+                    category: None,
+                    open_now: false,
+                    price_min: None,
+                    price_max: None,
+                    min_rating: None,
+                    elderly_friendly: false,
+                    contactless: false,
+                    sort,
+                    after: after.take(),
+                    limit: 6,
+                };
+                let answer = |near: bool, conn: &mut diesel::PgConnection| {
+                    conn.transaction(|conn| search_query::find_planned(conn, &search, near))
+                        .unwrap()
+                        .into_iter()
+                        .map(|h| (h.id, h.relevance, h.distance_m))
+                        .collect::<Vec<_>>()
+                };
+                let text_first = answer(false, &mut conn);
+                let near_first = answer(true, &mut conn);
+                assert_eq!(near_first, text_first, "{q} {sort:?} page {page}");
+                let Some(&(id, relevance, distance)) = text_first.get(4) else {
+                    break;
+                };
+                after = Some(match sort {
+                    SearchSort::Distance => SearchCursor::Distance(distance.unwrap(), id),
+                    _ => SearchCursor::Relevance(relevance, id),
+                });
+            }
+        }
+    }
+}
