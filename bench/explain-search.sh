@@ -110,8 +110,8 @@ for i in range(len(values), 0, -1):
 print("EXPLAIN (ANALYZE, BUFFERS) " + sql + ";")
 PY
         printf -- '--- %s\n' "$(sed -n 's/.*binds: //p' <<<"$line")"
-        psql_q "$URL" -f "$WORK_SQL"
-        psql_q "$URL" -f "$WORK_SQL" | grep -E 'Execution Time' | sed 's/^/again: /'
+        psql_q "$URL" -f "$WORK_SQL" 2>&1 || printf '(failed or timed out: PGOPTIONS sets statement_timeout)\n'
+        { psql_q "$URL" -f "$WORK_SQL" 2>/dev/null || true; } | grep -E 'Execution Time' | sed 's/^/again: /' || true
         printf '\n'
     done <<<"$STATEMENTS"
     for q in 空 小面 空调清; do
