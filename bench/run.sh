@@ -16,7 +16,8 @@
 #      8 generated consumers;
 #   5. wrk (bench/requests.lua) through each scenario for BENCH_DURATION seconds (default 10) at
 #      each of BENCH_CONCURRENCY connections (default 8; a list such as "4 8 16 32" sweeps them to
-#      find the peak), then pgbench with bench/sql/<scenario>.sql at the same concurrency; the
+#      find the peak), then pgbench with bench/sql/<scenario>.sql at the same concurrency (in the
+#      protocol bench/sql/<scenario>.mode names, default prepared); the
 #      server's peak RSS (VmHWM);
 #   6. a table of all figures, also written to bench/results/<UTC time>.txt.
 # BENCH_SKIP_BUILD=1 uses the release binary already built (all three bench scripts).
@@ -41,7 +42,7 @@ POOL=${BENCH_POOL:-4}
 for conc in $CONCS; do
     [[ $conc =~ ^[0-9]+$ ]] && ((conc >= 2)) || die "BENCH_CONCURRENCY holds '$conc', not a number >= 2 (wrk runs two threads)"
 done
-SCENARIOS=${BENCH_SCENARIOS:-"discovery profile slots booking hot_slot order mixed notify"}
+SCENARIOS=${BENCH_SCENARIOS:-"discovery search suggest profile slots booking hot_slot order mixed notify"}
 NOTIFY_COUNT=${BENCH_NOTIFY_COUNT:-6000}
 BIN=$TARGET/release/lifemarket
 WORK=$(mktemp -d /tmp/lifemarket-bench.XXXXXX)
@@ -142,6 +143,26 @@ make_requests() {
                      (3, 29.541, 106.457), (4, 29.502, 106.511), (5, 29.484, 106.482),
                      (6, 29.718, 106.631), (7, 29.402, 106.540), (8, 29.825, 106.437))
              AS d(n, lat, lng) ON d.n = g % 9" -F $'\t'
+    # Search with a point: a word of the catalog (one to four characters) near a district centre.
+    psql_q "$db_url" -o "$WORK/search.tsv" -F $'\t' -c "
+        SELECT 'GET', '/api/v1/search?q=' || w.q || '&lat=' || round((d.lat + 0.06 * (random() - 0.5))::numeric, 5)
+               || '&lng=' || round((d.lng + 0.06 * (random() - 0.5))::numeric, 5), '-', '-'
+        FROM generate_series(1, 5000) g
+        JOIN (VALUES (0, 29.556, 106.568), (1, 29.606, 106.574), (2, 29.523, 106.644),
+                     (3, 29.541, 106.457), (4, 29.502, 106.511), (5, 29.484, 106.482),
+                     (6, 29.718, 106.631), (7, 29.402, 106.540), (8, 29.825, 106.437))
+             AS d(n, lat, lng) ON d.n = g % 9
+        JOIN (VALUES (0, '%E9%9D%A2'), (1, '%E5%B0%8F%E9%9D%A2'), (2, '%E7%A9%BA%E8%B0%83%E6%B8%85%E6%B4%97'),
+                     (3, '%E5%B9%B2%E6%B4%97'), (4, '%E4%BF%9D%E6%B4%81'), (5, '%E7%81%AB%E9%94%85'),
+                     (6, '%E6%93%A6%E7%8E%BB%E7%92%83'))
+             AS w(n, q) ON w.n = (g / 9) % 7"
+    # Suggestions: the first one or two characters of a catalog word.
+    psql_q "$db_url" -o "$WORK/suggest.tsv" -F $'\t' -c "
+        SELECT 'GET', '/api/v1/search/suggest?q=' || w.q, '-', '-'
+        FROM generate_series(1, 5000) g
+        JOIN (VALUES (0, '%E7%A9%BA'), (1, '%E5%B0%8F'), (2, '%E6%B4%97'), (3, '%E4%BF%9D%E6%B4%81'),
+                     (4, '%E7%81%AB'), (5, '%E5%B1%B1%E5%9F%8E'), (6, '%E6%B8%85'))
+             AS w(n, q) ON w.n = g % 7"
     psql_q "$db_url" -o "$WORK/profile.tsv" -F $'\t' -c "
         SELECT 'GET', '/api/v1/merchants/' || md5('scale-merchant-' || (1 + floor(random() * $n)::int))::uuid, '-', '-'
         FROM generate_series(1, 5000)"
@@ -269,7 +290,9 @@ run_scenario() {
     fi
     if ((${#files[@]})); then
         local pgout
-        pgout=$("$PGBENCH" -n -M prepared -c "$conc" -j 2 -T "$DURATION" -D "scale=$scale" \
+        local mode=prepared
+        [[ ! -f bench/sql/$name.mode ]] || mode=$(<"bench/sql/$name.mode")
+        pgout=$("$PGBENCH" -n -M "$mode" -c "$conc" -j 2 -T "$DURATION" -D "scale=$scale" \
             "${files[@]}" "$db_url" 2>&1) || {
             printf '%s\n' "$pgout" >&2
             warn "pgbench failed for $name"
@@ -309,7 +332,7 @@ for scale in $SCALES; do
         psql_q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
     fi
     if [[ -z $(psql_q "$ADMIN_URL" -c "SELECT 1 FROM pg_database WHERE datname = '$db'") ]]; then
-        psql_q "$ADMIN_URL" -c "CREATE DATABASE $db"
+        psql_q "$ADMIN_URL" -c "CREATE DATABASE $db TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
     fi
     has=$(psql_q "$db_url" -c "SELECT count(*) FROM pg_tables WHERE tablename = 'merchants'")
     if [[ $has == 1 && $(psql_q "$db_url" -c "SELECT count(*) FROM users WHERE email = 'scale-owner-1@scale.lifemarket.local'") == 1 ]]; then

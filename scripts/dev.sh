@@ -39,7 +39,7 @@ readonly CLUSTER=main
 readonly APP_ROLE=lifemarket
 readonly APP_PASSWORD=lifemarket
 readonly APP_DB=lifemarket
-readonly EXTENSIONS=(btree_gist citext cube earthdistance)
+readonly EXTENSIONS=(btree_gist citext cube earthdistance pg_trgm)
 readonly READY_TIMEOUT=30
 # Serialises the cluster start and role/database creation of runs started side by side.
 readonly SETUP_LOCK=${TMPDIR:-/tmp}/lifemarket-dev-setup.lock
@@ -77,7 +77,7 @@ status=$(cluster_field 4)
 if [[ -z $status ]]; then
     log "creating PostgreSQL cluster $PG_MAJOR/$CLUSTER"
     # Lock fds closed: the postmaster must not inherit (and so hold) our setup lock.
-    run_without_locks pg_createcluster "$PG_MAJOR" "$CLUSTER" --start ||
+    run_without_locks pg_createcluster "$PG_MAJOR" "$CLUSTER" --locale=C.UTF-8 --start ||
         die "could not create the cluster; as root run: pg_createcluster $PG_MAJOR $CLUSTER --start"
 elif [[ $status != online* ]]; then
     log "starting PostgreSQL cluster $PG_MAJOR/$CLUSTER"
@@ -104,8 +104,14 @@ if [[ -z $(psql_admin -d postgres -tAc "select 1 from pg_roles where rolname = '
 fi
 if [[ -z $(psql_admin -d postgres -tAc "select 1 from pg_database where datname = '$APP_DB'") ]]; then
     log "creating database $APP_DB"
-    psql_admin -d postgres -c "CREATE DATABASE $APP_DB OWNER $APP_ROLE"
+    # A UTF-8 character type whatever the cluster's: pg_trgm finds no trigram in Chinese text
+    # under LC_CTYPE=C (search, docs/discovery.md#search).
+    psql_admin -d postgres -c "CREATE DATABASE $APP_DB OWNER $APP_ROLE TEMPLATE template0 \
+ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
 fi
+ctype=$(psql_admin -d postgres -tAc "select datctype from pg_database where datname = '$APP_DB'")
+[[ $ctype == *UTF-8* || $ctype == *utf8* ]] ||
+    warn "database $APP_DB has LC_CTYPE=$ctype: search finds no Chinese text of 3+ characters; drop it to let this script recreate it with C.UTF-8"
 for ext in "${EXTENSIONS[@]}"; do
     psql_admin -d "$APP_DB" -c 'SET client_min_messages = warning' \
         -c "CREATE EXTENSION IF NOT EXISTS $ext CASCADE"

@@ -23,7 +23,14 @@
 #   LIFEMARKET_TEST_CMD      run this shell command instead of `cargo test` (it gets the
 #                            script's arguments as "$@"); used to test this script itself,
 #                            e.g. LIFEMARKET_TEST_CMD='psql "$TEST_DATABASE_URL" -c "select 1"'
+#
+# A streaming replica of the instance (pg_basebackup -R into <data dir>-replica, port <port>+500
+# or the next free one) runs beside it for the replica test (tests/api/replicas.rs); it is
+# reused while it runs and stopped with the instance. If it cannot be set up, the suite still
+# runs and only the replica test fails, saying why.
 # Exports: TEST_DATABASE_URL=postgres://postgres@127.0.0.1:<port>/postgres
+#          TEST_REPLICA_URL=postgres://postgres@127.0.0.1:<replica port>/postgres
+#          TEST_REPLICA_CTL=<a script: `stop` or `start` the replica>
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -92,6 +99,76 @@ start_instance() {
     fi
 }
 
+# The replica of the instance in $1: data dir, and its port from its configuration.
+replica_dir_for() { printf '%s-replica\n' "$1"; }
+replica_port() { sed -n "s/^port = '\{0,1\}\([0-9]*\).*/\1/p" "$1/postgresql.auto.conf" 2>/dev/null | tail -n 1; }
+
+# The helper the replica test calls to stop and start the replica: it closes our lock fds
+# (a postmaster must not hold them) and runs pg_ctl as the owner.
+write_replica_ctl() {
+    local dir=$1 ctl=$1.ctl sudo=""
+    is_root && sudo="runuser -u postgres -- "
+    cat >"$ctl" <<CTL
+#!/usr/bin/env bash
+# Written by scripts/test.sh: \$1 is stop or start.
+for fd in /proc/\$\$/fd/*; do n=\${fd##*/}; if ((n > 2)); then eval "exec \$n>&-" 2>/dev/null; fi; done
+case \$1 in
+stop) exec ${sudo}$PG_BIN/pg_ctl stop -D $dir -m fast -w -t 60 ;;
+start) exec ${sudo}$PG_BIN/pg_ctl start -D $dir -l $dir/server.log -w -t $READY_TIMEOUT ;;
+*) echo "usage: \$0 stop|start" >&2; exit 2 ;;
+esac
+CTL
+    chmod 755 "$ctl"
+}
+
+# Start (or reuse) the replica of the instance in $1 on port $2; prints its port. Called with
+# the start lock held.
+ensure_replica() {
+    local primary_dir=$1 primary_port=$2 dir rport out
+    dir=$(replica_dir_for "$primary_dir")
+    if instance_running "$dir"; then
+        rport=$(replica_port "$dir")
+        # Reuse it only while it streams from this instance (not from an earlier one, say).
+        for _ in 1 2 3 4 5; do
+            if [[ $("$PG_BIN/psql" -X -At -h 127.0.0.1 -p "$rport" -U postgres -d postgres -c \
+                "select count(*) from pg_stat_wal_receiver where status = 'streaming'" 2>/dev/null) == 1 ]]; then
+                printf '%s\n' "$rport"
+                return
+            fi
+            sleep 1
+        done
+        log "the test replica in $dir does not stream; rebuilding it"
+        pg_as_owner "$PG_BIN/pg_ctl" stop -D "$dir" -m immediate -w >/dev/null 2>&1 || true
+    fi
+    rm -rf -- "$dir"
+    rport=$((primary_port + 500))
+    while ! port_is_free "$rport"; do
+        rport=$((rport + 1))
+        ((rport < primary_port + 600)) || return 1
+    done
+    log "creating the test replica in $dir (pg_basebackup -R of 127.0.0.1:$primary_port)"
+    out=$(pg_as_owner "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres \
+        -D "$dir" -R -X stream --no-sync --checkpoint=fast 2>&1) || {
+        printf '%s\n' "$out" >&2
+        return 1
+    }
+    pg_as_owner bash -c "cat >>'$dir/postgresql.auto.conf'" <<CONF
+port = '$rport'
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$dir'
+hot_standby = on
+fsync = off
+max_connections = 300
+CONF
+    rm -f -- "$dir/server.log" "$dir/postmaster.pid"
+    log "starting the test replica on 127.0.0.1:$rport"
+    pg_as_owner "$PG_BIN/pg_ctl" start -D "$dir" -l "$dir/server.log" -w -t "$READY_TIMEOUT" >/dev/null || {
+        tail -n 20 "$dir/server.log" >&2 || true
+        return 1
+    }
+    printf '%s\n' "$rport"
+}
+
 # Exit handler: stop the instance if a test.sh run started it and nobody else uses it.
 # Keeps the exit status the script was leaving with (cargo's, normally).
 # shellcheck disable=SC2317 # reached through `trap cleanup EXIT`
@@ -119,6 +196,11 @@ cleanup() {
         if [[ ! -e $(owned_marker "$PG_DIR") ]]; then
             log "the test PostgreSQL ($PG_DIR) was not started by a test.sh run, or is kept; leaving it running"
         elif instance_running "$PG_DIR"; then
+            if instance_running "$(replica_dir_for "$PG_DIR")"; then
+                log "stopping the test replica ($(replica_dir_for "$PG_DIR"))"
+                pg_as_owner "$PG_BIN/pg_ctl" stop -D "$(replica_dir_for "$PG_DIR")" -m fast -w -t 60 >/dev/null ||
+                    warn "could not stop the test replica"
+            fi
             log "stopping the test PostgreSQL ($PG_DIR)"
             pg_as_owner "$PG_BIN/pg_ctl" stop -D "$PG_DIR" -m fast -w -t 60 >/dev/null ||
                 warn "could not stop the test PostgreSQL in $PG_DIR"
@@ -171,14 +253,22 @@ done
 [[ -n $PG_DIR ]] ||
     die "no free port for the test PostgreSQL in $BASE_PORT..$((BASE_PORT + PORT_TRIES))"
 
+pg_wait_ready 127.0.0.1 "$port" "$READY_TIMEOUT" "$PG_DIR/server.log" ||
+    die "the test PostgreSQL in $PG_DIR does not accept connections"
+if replica_port=$(ensure_replica "$PG_DIR" "$port") && [[ -n $replica_port ]]; then
+    write_replica_ctl "$(replica_dir_for "$PG_DIR")"
+    export TEST_REPLICA_URL="postgres://postgres@127.0.0.1:$replica_port/postgres"
+    export TEST_REPLICA_CTL="$(replica_dir_for "$PG_DIR").ctl"
+    log "TEST_REPLICA_URL=$TEST_REPLICA_URL"
+else
+    warn "no test replica (see above): the replica test will fail"
+fi
+
 # Announce that we use the instance, then let other runs start/stop again.
 lock_open USE_FD "$PG_DIR.lock"
 flock -s "$USE_FD"
 lock_close "$START_FD"
 START_FD=""
-
-pg_wait_ready 127.0.0.1 "$port" "$READY_TIMEOUT" "$PG_DIR/server.log" ||
-    die "the test PostgreSQL in $PG_DIR does not accept connections"
 
 export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
 log "TEST_DATABASE_URL=$TEST_DATABASE_URL"

@@ -227,6 +227,14 @@ pub struct Config {
     /// How long a request waits for a pooled connection before answering 503.
     pub db_acquire_timeout: Duration,
     pub db_statement_timeout: Duration,
+    /// Streaming replicas for the reads that tolerate a little lag (`DATABASE_REPLICA_URLS`,
+    /// comma-separated; none by default).
+    pub database_replica_urls: Vec<Secret>,
+    /// A replica further behind than this is skipped (`DB_REPLICA_MAX_LAG_MS`, default 5000).
+    pub db_replica_max_lag: Duration,
+    /// After a caller's write, its reads go to the primary this long (`DB_READ_YOUR_WRITES_MS`,
+    /// default 5000).
+    pub db_read_your_writes: Duration,
     pub bind_addr: String,
     pub jwt_secret: Secret,
     pub jwt_issuer: String,
@@ -409,6 +417,17 @@ impl Config {
                 "DB_STATEMENT_TIMEOUT_MS",
                 5000,
             )?),
+            database_replica_urls: var("DATABASE_REPLICA_URLS")
+                .map(|raw| {
+                    raw.split(',')
+                        .map(str::trim)
+                        .filter(|u| !u.is_empty())
+                        .map(Secret::new)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            db_replica_max_lag: Duration::from_millis(parse_var("DB_REPLICA_MAX_LAG_MS", 5000)?),
+            db_read_your_writes: Duration::from_millis(parse_var("DB_READ_YOUR_WRITES_MS", 5000)?),
             bind_addr: bind_addr.clone(),
             jwt_secret: Secret::new(jwt_secret),
             jwt_issuer: var("JWT_ISSUER").unwrap_or_else(|| "lifemarket".into()),
@@ -477,6 +496,9 @@ impl Config {
             db_pool_size: 4,
             db_acquire_timeout: Duration::from_secs(2),
             db_statement_timeout: Duration::from_secs(5),
+            database_replica_urls: Vec::new(),
+            db_replica_max_lag: Duration::from_secs(5),
+            db_read_your_writes: Duration::from_secs(5),
             bind_addr: "127.0.0.1:0".into(),
             jwt_secret: Secret::new("test-secret-0123456789-0123456789-0123456789"),
             jwt_issuer: "lifemarket".into(),

@@ -12,6 +12,9 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 
+pub mod replicas;
+pub use replicas::Replicas;
+
 /// The migrations in `migrations/`, compiled into the binary so production and tests run the same.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
@@ -74,6 +77,44 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+/// Runs a read that tolerates a little lag: on a usable replica unless `primary` (the caller
+/// wrote recently) or none is, else on the primary. A replica that cannot give a connection
+/// within half a second, or whose connection breaks during `f`, is marked down and `f` runs
+/// again on the primary, so reads keep answering while a replica is stopped.
+pub async fn read<F, T>(pool: &Pool, replicas: &Replicas, primary: bool, f: F) -> AppResult<T>
+where
+    F: Fn(&mut PgConnection) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    use diesel::r2d2::R2D2Connection;
+    let pool = pool.clone();
+    let replica = if primary { None } else { replicas.pick() };
+    let replicas = replicas.clone();
+    actix_web::web::block(move || {
+        if let Some((i, replica_pool)) = replica {
+            match replica_pool.get() {
+                Ok(mut conn) => {
+                    let result = f(&mut conn);
+                    if result.is_ok() || conn.ping().is_ok() {
+                        metrics::counter!("db_reads_total", "on" => "replica").increment(1);
+                        return result;
+                    }
+                    tracing::warn!(replica = i, "a read on the replica broke its connection");
+                    replicas.mark_down(i);
+                }
+                Err(e) => {
+                    tracing::warn!(replica = i, error = %e, "no connection from the replica");
+                    replicas.mark_down(i);
+                }
+            }
+        }
+        metrics::counter!("db_reads_total", "on" => "primary").increment(1);
         let mut conn = pool.get()?;
         f(&mut conn)
     })

@@ -600,6 +600,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    search_terms (term, kind) {
+        term -> Text,
+        kind -> Text,
+        uses -> Int4,
+    }
+}
+
+diesel::table! {
     seatings (service_id, starts_at) {
         service_id -> Uuid,
         starts_at -> Timestamptz,
@@ -804,6 +812,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reviews,
     safety_checks,
     schedule_exceptions,
+    search_terms,
     seatings,
     service_price_changes,
     services,

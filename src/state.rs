@@ -1,5 +1,5 @@
-//! The state every handler and job may use: configuration, the pool, the signing keys, the
-//! password hasher, the mailer, the object store. Kernel: it knows no feature.
+//! The state every handler and job may use: configuration, the pool and the read replicas, the
+//! signing keys, the password hasher, the mailer, the object store. Kernel: it knows no feature.
 
 use std::sync::Arc;
 
@@ -17,6 +17,8 @@ use crate::storage::Store;
 pub struct AppState {
     pub config: Arc<Config>,
     pub pool: db::Pool,
+    /// The read replicas (none unless `DATABASE_REPLICA_URLS`) and who wrote recently.
+    pub replicas: db::Replicas,
     pub keys: Arc<JwtKeys>,
     pub passwords: Passwords,
     pub mailer: Mailer,
@@ -39,6 +41,8 @@ impl AppState {
     /// passes the registry of every feature's job kinds.
     pub fn new(config: Config, jobs: Registry) -> AppResult<Self> {
         let pool = db::pool(&config);
+        let replicas = db::Replicas::new(&config);
+        replicas.spawn_checks();
         let mailer = Mailer::new(&config.mail)?;
         let store = Store::new(&config.upload_store)?;
         let pay = Providers::new(&config)?;
@@ -54,6 +58,7 @@ impl AppState {
             },
             live: crate::live::Hub::new(pool.clone(), config.events.poll, config.events.per_user),
             pool,
+            replicas,
             pay,
             keys: Arc::new(JwtKeys::new(&config)),
             passwords: Passwords::new(config.password_cost)?,

@@ -92,6 +92,7 @@ pub fn app(
         .wrap(middleware::from_fn(
             http::cors::refused_preflight_as_problem,
         ))
+        .wrap(middleware::from_fn(http::reads::remember_writers))
         .wrap(middleware::from_fn(http::metrics::record))
         .wrap(middleware::from_fn(http::request_id::echo))
         .wrap(tracing_actix_web::TracingLogger::default())

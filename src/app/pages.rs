@@ -10,10 +10,9 @@ use uuid::Uuid;
 use crate::auth::Identity;
 use crate::booking::{self, BookingPolicy};
 use crate::catalog::{self, ServiceResponse};
-use crate::db;
 use crate::error::{AppResult, Problem};
+use crate::http::Reads;
 use crate::merchants::MerchantResponse;
-use crate::state::AppState;
 
 /// A merchant's page: its profile, its active services and its booking policy.
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,17 +38,18 @@ pub struct ServicePage {
     responses((status = 200, body = MerchantPage), (status = 404, body = Problem)))]
 pub async fn get_merchant(
     id: Option<Identity>,
-    state: web::Data<AppState>,
+    reads: Reads,
     path: web::Path<Uuid>,
 ) -> AppResult<web::Json<MerchantPage>> {
     let merchant_id = path.into_inner();
-    let page = db::run(&state.pool, move |conn| {
-        Ok(MerchantPage {
-            merchant: catalog::merchant_page(conn, id, merchant_id)?,
-            booking_policy: booking::policy_of(conn, merchant_id)?,
+    let page = reads
+        .run(move |conn| {
+            Ok(MerchantPage {
+                merchant: catalog::merchant_page(conn, id, merchant_id)?,
+                booking_policy: booking::policy_of(conn, merchant_id)?,
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(web::Json(page))
 }
 
@@ -60,20 +60,21 @@ pub async fn get_merchant(
     responses((status = 200, body = ServicePage), (status = 404, body = Problem)))]
 pub async fn get_service(
     id: Option<Identity>,
-    state: web::Data<AppState>,
+    reads: Reads,
     path: web::Path<Uuid>,
 ) -> AppResult<web::Json<ServicePage>> {
     let service_id = path.into_inner();
-    let page = db::run(&state.pool, move |conn| {
-        let service = catalog::service_page(conn, id, service_id)?;
-        let booked = service.fulfilment.is_booked();
-        Ok(ServicePage {
-            booking_policy: booked
-                .then(|| booking::policy_of(conn, service.merchant_id))
-                .transpose()?,
-            service,
+    let page = reads
+        .run(move |conn| {
+            let service = catalog::service_page(conn, id, service_id)?;
+            let booked = service.fulfilment.is_booked();
+            Ok(ServicePage {
+                booking_policy: booked
+                    .then(|| booking::policy_of(conn, service.merchant_id))
+                    .transpose()?,
+                service,
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(web::Json(page))
 }

@@ -372,7 +372,7 @@ async fn reviews_page(
     let mid = path.into_inner();
     require_member(&state, &user, mid).await?;
     let page = reviews::list::list_reviews(
-        state,
+        crate::http::reads::Reads::on_primary(state.clone()),
         web::Path::from(mid),
         Query(Form::body(json!({"limit": 50}))?),
     )

@@ -5,7 +5,9 @@
 //! nearest-neighbour scan: it reads merchants in distance order, keeps those whose own radius
 //! covers the point, and stops once a page is full, so its cost follows the page, not the city
 //! (bitmap scans are switched off for that statement: a bitmap would read the whole 30 km box).
-//! `docs/discovery.md` has the plans on 100k merchants.
+//! Where fewer than 2,000 merchants' areas cover the point, and for the rating and credit sorts
+//! with a point, the covering merchants come from the service-area index (`merchants_area_idx`)
+//! instead, so a sparse point no longer walks the 30 km box. `docs/discovery.md` has the plans.
 
 use std::collections::HashMap;
 
@@ -16,14 +18,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::fields::coordinates;
-use crate::http::Query;
 use crate::http::{Page, PageParams};
+use crate::http::{Query, Reads};
 use crate::merchants;
 use crate::merchants::views::RatingSummary;
-use crate::state::AppState;
 
 use super::models::Service;
 use super::rules::PriceUnit;
@@ -140,8 +140,39 @@ struct Search {
     limit: i64,
 }
 
+/// How many merchants whose area covers the point, counted up to `AREA_CAP` through the
+/// service-area index (`merchants_area_idx`).
+fn covering(conn: &mut PgConnection, (lat, lng): (f64, f64)) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(
+        "SELECT count(*) AS n FROM (SELECT 1 FROM merchants m WHERE m.status = 'approved' \
+         AND earth_box(ll_to_earth(m.lat, m.lng), m.service_radius_m) @> ll_to_earth($1, $2) LIMIT $3) t",
+    )
+    .bind::<Double, _>(lat)
+    .bind::<Double, _>(lng)
+    .bind::<BigInt, _>(AREA_CAP)
+    .get_result::<Count>(conn)
+    .map(|c| c.n)
+}
+
+/// Below this many candidate areas, nearest-first sorts the covering merchants from the area
+/// index instead of walking the location index (which, where matches are few, reads every
+/// merchant within 30 km).
+const AREA_CAP: i64 = 2000;
+
 fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Row>> {
     let (lat, lng) = s.point.unwrap_or((0.0, 0.0));
+    // The rating and credit sorts rank every covering merchant anyway: find them through the
+    // area index. Nearest-first does too where the areas covering the point are few.
+    let by_area = match (s.point, s.sort) {
+        (None, _) => false,
+        (Some(_), Sort::Rating | Sort::Credit) => true,
+        (Some(point), Sort::Distance) => covering(conn, point)? < AREA_CAP,
+    };
     let distance = "earth_distance(ll_to_earth(m.lat, m.lng), ll_to_earth($1, $2))";
     let mut sql = format!(
         "SELECT m.id, m.display_name, m.address, m.district, m.rating_count, m.rating_average, \
@@ -149,7 +180,12 @@ fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Row>> {
          m.credit_score AS score, m.credit_tier AS tier \
          FROM merchants m WHERE m.status = 'approved'"
     );
-    if s.point.is_some() {
+    if by_area {
+        sql.push_str(&format!(
+            " AND earth_box(ll_to_earth(m.lat, m.lng), m.service_radius_m) @> ll_to_earth($1, $2) \
+              AND {distance} <= m.service_radius_m"
+        ));
+    } else if s.point.is_some() {
         sql.push_str(&format!(
             " AND earth_box(ll_to_earth($1, $2), {MAX_RADIUS_M}) @> ll_to_earth(m.lat, m.lng) \
               AND {distance} <= m.service_radius_m"
@@ -210,6 +246,9 @@ fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Row>> {
     }
     let limit = next();
     let sql = match s.sort {
+        Sort::Distance if by_area => {
+            format!("{sql} ORDER BY distance_m, m.id LIMIT ${limit}")
+        }
         // Nearest-neighbour order straight from the index, then ties by id.
         Sort::Distance => format!(
             "SELECT * FROM ({sql} ORDER BY ll_to_earth(m.lat, m.lng) <-> ll_to_earth($1, $2) LIMIT ${limit} + {TIE_SLACK}) t \
@@ -219,7 +258,7 @@ fn find(conn: &mut PgConnection, s: &Search) -> QueryResult<Vec<Row>> {
         Sort::Credit => format!("{sql} ORDER BY m.credit_score DESC, m.id DESC LIMIT ${limit}"),
     };
     query = query.bind::<BigInt, _>(s.limit);
-    if s.sort == Sort::Distance {
+    if s.sort == Sort::Distance && !by_area {
         diesel::sql_query("SET LOCAL enable_bitmapscan = off").execute(conn)?;
     }
     query.sql(sql).load(conn)
@@ -272,7 +311,7 @@ fn decorate(conn: &mut PgConnection, rows: Vec<Row>) -> QueryResult<Vec<Merchant
 #[utoipa::path(get, path = "/api/v1/merchants", tag = "discovery", operation_id = "search_merchants", security(), params(SearchQuery),
     responses((status = 200, body = Page<MerchantCard>), (status = 422, body = Problem)))]
 pub async fn search(
-    state: web::Data<AppState>,
+    reads: Reads,
     query: Query<SearchQuery>,
 ) -> AppResult<web::Json<Page<MerchantCard>>> {
     let query = query.into_inner();
@@ -324,18 +363,23 @@ pub async fn search(
         after,
         limit: limit + 1,
     };
-    let cards = db::tx(&state.pool, move |conn| {
-        let rows = find(conn, &search)?;
-        let page = Page::from_rows(rows, limit, |r| match sort {
-            Sort::Distance => Cursor::Distance(r.distance_m.unwrap_or(0.0), r.id),
-            Sort::Rating => Cursor::Rating(r.rating_average.unwrap_or(0.0), r.rating_count, r.id),
-            Sort::Credit => Cursor::Credit(r.score, r.id),
-        });
-        Ok(Page {
-            items: decorate(conn, page.items)?,
-            next_cursor: page.next_cursor,
+    let cards = reads
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                let rows = find(conn, &search)?;
+                let page = Page::from_rows(rows, limit, |r| match sort {
+                    Sort::Distance => Cursor::Distance(r.distance_m.unwrap_or(0.0), r.id),
+                    Sort::Rating => {
+                        Cursor::Rating(r.rating_average.unwrap_or(0.0), r.rating_count, r.id)
+                    }
+                    Sort::Credit => Cursor::Credit(r.score, r.id),
+                });
+                Ok(Page {
+                    items: decorate(conn, page.items)?,
+                    next_cursor: page.next_cursor,
+                })
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(web::Json(cards))
 }

@@ -1,6 +1,6 @@
 //! HTTP plumbing shared by every feature: the JSON extractor, endpoints with 405, pagination,
-//! idempotency keys, rate limits, client addresses, request ids, metrics, health, CORS and
-//! OpenAPI.
+//! idempotency keys, rate limits, client addresses, request ids, metrics, health, CORS,
+//! OpenAPI, and the routing of lag-tolerant reads to replicas.
 
 mod client;
 pub mod cors;
@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod pagination;
 mod query;
 pub mod rate_limit;
+pub mod reads;
 pub mod request_id;
 
 pub use client::client_addr;
@@ -21,6 +22,7 @@ pub use idempotency::IdempotencyKey;
 pub use json::{declared_length, nullable, parse as parse_json, read_limited, Json};
 pub use pagination::{Page, PageParams};
 pub use query::Query;
+pub use reads::Reads;
 
 use actix_web::{error::PathError, web, HttpRequest};
 

@@ -7,13 +7,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::pagination::TimeCursor;
-use crate::http::Query;
 use crate::http::{Page, PageParams};
+use crate::http::{Query, Reads};
 use crate::merchants;
-use crate::state::AppState;
 
 use super::models;
 use super::views::{ReplyResponse, ReviewResponse};
@@ -54,7 +52,7 @@ pub struct ReviewPage {
 #[utoipa::path(get, path = "/api/v1/merchants/{id}/reviews", tag = "reviews", security(), params(("id" = Uuid, Path), ReviewQuery),
     responses((status = 200, body = ReviewPage), (status = 404, body = Problem)))]
 pub async fn list_reviews(
-    state: web::Data<AppState>,
+    reads: Reads,
     path: web::Path<Uuid>,
     q: Query<ReviewQuery>,
 ) -> AppResult<web::Json<ReviewPage>> {
@@ -67,38 +65,39 @@ pub async fn list_reviews(
     };
     let limit = page.limit()?;
     let after = page.cursor::<(i32, TimeCursor)>()?;
-    let result = db::run(&state.pool, move |conn| {
-        let merchant = merchants::find(conn, merchant_id)?;
-        if merchant.status != "approved" {
-            return Err(AppError::NotFound);
-        }
-        let rows = models::list(conn, merchant_id, helpful, after, limit + 1)?;
-        let page = Page::from_rows(rows, limit, |(r, _)| {
-            (r.helpful_count, (r.created_at, r.id))
-        });
-        let ids: Vec<Uuid> = page.items.iter().map(|(r, _)| r.id).collect();
-        let mut replies: HashMap<Uuid, ReplyResponse> = models::replies(conn, &ids)?
-            .into_iter()
-            .map(|(id, body, updated_at)| (id, ReplyResponse { body, updated_at }))
-            .collect();
-        let distribution = models::distribution(conn, merchant_id)?;
-        Ok(ReviewPage {
-            summary: ReviewSummary {
-                count: distribution.iter().sum(),
-                average: merchant.rating_average.map(|a| (a * 10.0).round() / 10.0),
-                distribution,
-            },
-            items: page
-                .items
+    let result = reads
+        .run(move |conn| {
+            let merchant = merchants::find(conn, merchant_id)?;
+            if merchant.status != "approved" {
+                return Err(AppError::NotFound);
+            }
+            let rows = models::list(conn, merchant_id, helpful, after, limit + 1)?;
+            let page = Page::from_rows(rows, limit, |(r, _)| {
+                (r.helpful_count, (r.created_at, r.id))
+            });
+            let ids: Vec<Uuid> = page.items.iter().map(|(r, _)| r.id).collect();
+            let mut replies: HashMap<Uuid, ReplyResponse> = models::replies(conn, &ids)?
                 .into_iter()
-                .map(|(r, name)| {
-                    let reply = replies.remove(&r.id);
-                    ReviewResponse::new(r, &name, reply)
-                })
-                .collect(),
-            next_cursor: page.next_cursor,
+                .map(|(id, body, updated_at)| (id, ReplyResponse { body, updated_at }))
+                .collect();
+            let distribution = models::distribution(conn, merchant_id)?;
+            Ok(ReviewPage {
+                summary: ReviewSummary {
+                    count: distribution.iter().sum(),
+                    average: merchant.rating_average.map(|a| (a * 10.0).round() / 10.0),
+                    distribution,
+                },
+                items: page
+                    .items
+                    .into_iter()
+                    .map(|(r, name)| {
+                        let reply = replies.remove(&r.id);
+                        ReviewResponse::new(r, &name, reply)
+                    })
+                    .collect(),
+                next_cursor: page.next_cursor,
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(web::Json(result))
 }

@@ -91,9 +91,14 @@ fn template() -> &'static str {
             diesel::sql_query(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
                 .execute(&mut conn)
                 .unwrap();
-            diesel::sql_query(format!("CREATE DATABASE {building}"))
-                .execute(&mut conn)
-                .unwrap();
+            // A UTF-8 character type whatever the instance's: pg_trgm finds no trigram in
+            // Chinese text under LC_CTYPE=C.
+            diesel::sql_query(format!(
+                "CREATE DATABASE {building} TEMPLATE template0 ENCODING 'UTF8' \
+                 LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+            ))
+            .execute(&mut conn)
+            .unwrap();
             {
                 let mut tpl = PgConnection::establish(&url_for(&building, None)).unwrap();
                 lifemarket::db::migrate(&mut tpl).expect("migrations apply to the template");

@@ -1,0 +1,14 @@
+DROP TRIGGER services_search_terms ON services;
+DROP TRIGGER merchants_search_terms ON merchants;
+DROP FUNCTION search_terms_of_services();
+DROP FUNCTION search_terms_of_merchants();
+DROP FUNCTION search_term_count(text, text, integer);
+DROP TABLE search_terms;
+DROP INDEX merchants_area_idx;
+DROP INDEX services_text_trgm_idx;
+DROP INDEX services_text_grams_idx;
+DROP INDEX merchants_name_trgm_idx;
+DROP INDEX merchants_name_grams_idx;
+DROP FUNCTION search_grams(text);
+DROP FUNCTION search_fold(text);
+DROP EXTENSION IF EXISTS pg_trgm;
