@@ -47,6 +47,8 @@ pub struct Change<'a> {
     pub actor_id: Option<Uuid>,
     pub actor_role: &'a str,
     pub reason: Option<&'a str>,
+    /// Whether the merchant's members hear of it live (not of an order before it is paid).
+    pub merchant_hears: bool,
 }
 
 /// Appends the change to the subject's history and publishes it as a live event to the
@@ -63,6 +65,7 @@ pub fn record(conn: &mut PgConnection, of: Of, c: Change<'_>) -> QueryResult<()>
             from: c.from,
             to: c.to,
         },
+        c.merchant_hears,
     )?;
     let (table, subject) = of.table();
     diesel::sql_query(format!(

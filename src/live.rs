@@ -65,11 +65,12 @@ pub fn publish_to_parties(
     conn: &mut PgConnection,
     table: &'static str,
     news: News<'_>,
+    merchant_hears: bool,
 ) -> QueryResult<()> {
     diesel::sql_query(format!(
         "INSERT INTO live_events (id, consumer_id, merchant_id, kind, subject_id, action, \
-         from_status, to_status) SELECT $1, consumer_id, merchant_id, $2, id, $3, $4, $5 \
-         FROM {table} WHERE id = $6"
+         from_status, to_status) SELECT $1, consumer_id, CASE WHEN $7 THEN merchant_id END, $2, \
+         id, $3, $4, $5 FROM {table} WHERE id = $6"
     ))
     .bind::<SqlUuid, _>(Uuid::now_v7())
     .bind::<Text, _>(news.kind)
@@ -77,6 +78,7 @@ pub fn publish_to_parties(
     .bind::<Nullable<Text>, _>(news.from)
     .bind::<Text, _>(news.to)
     .bind::<SqlUuid, _>(news.subject_id)
+    .bind::<diesel::sql_types::Bool, _>(merchant_hears)
     .execute(conn)
     .map(drop)
 }

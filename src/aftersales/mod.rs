@@ -99,6 +99,7 @@ pub fn record_change(
             actor_id,
             actor_role: actor.as_str(),
             reason,
+            merchant_hears: true,
         },
     )?;
     let short = &request.id.simple().to_string()[..8];

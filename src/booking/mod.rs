@@ -89,6 +89,7 @@ pub fn record_change(
             actor_id,
             actor_role: actor.as_str(),
             reason,
+            merchant_hears: true,
         },
     )?;
     if !booking.status.is_active() {

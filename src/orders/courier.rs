@@ -71,6 +71,7 @@ pub async fn assign_courier(
                 actor_id: Some(id.user_id),
                 actor_role: Actor::Merchant.as_str(),
                 reason: None,
+                merchant_hears: true,
             },
         )?;
         super::detail(conn, saved, Actor::Merchant)

@@ -100,6 +100,7 @@ pub fn record_change(
             actor_id,
             actor_role: actor.as_str(),
             reason,
+            merchant_hears: order.status.was_paid(),
         },
     )?;
     if order.status.has_ended() {

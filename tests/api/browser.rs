@@ -333,10 +333,15 @@ async fn an_order_placed_through_the_api_appears_on_the_open_board_and_is_accept
         "the order appeared without a reload"
     );
     b.shot("portal-board").await;
-    let placed = stream
+    let made = stream
         .next_event(WAIT)
         .await
         .expect("the consumer hears of the order");
+    assert_eq!(made.data["to"], "awaiting_payment");
+    let placed = stream
+        .next_event(WAIT)
+        .await
+        .expect("the consumer hears it is paid");
     assert_eq!(placed.data["to"], "placed");
 
     b.css(&format!("{card} button"))

@@ -33,12 +33,20 @@ async fn a_consumer_and_the_merchant_see_an_order_placed_and_accepted_and_a_stra
     assert_eq!(merchant.status, 200);
 
     let (order, _pin) = app.placed(&k, &consumer, "contactless").await;
-    let placed = mine.next_event(WAIT).await.expect("the placed order");
-    assert_eq!(placed.event, "order");
+    let made = mine
+        .next_event(WAIT)
+        .await
+        .expect("the order, awaiting its payment");
+    assert_eq!(made.event, "order");
+    assert_eq!(made.data["subject_id"], order.as_str());
+    assert_eq!(made.data["action"], "place");
+    assert_eq!(made.data["to"], "awaiting_payment");
+    assert_eq!(made.data["from"], serde_json::Value::Null);
+    let placed = mine.next_event(WAIT).await.expect("the paid order");
     assert_eq!(placed.data["subject_id"], order.as_str());
-    assert_eq!(placed.data["action"], "place");
+    assert_eq!(placed.data["action"], "pay");
+    assert_eq!(placed.data["from"], "awaiting_payment");
     assert_eq!(placed.data["to"], "placed");
-    assert_eq!(placed.data["from"], serde_json::Value::Null);
     assert_eq!(placed.id, placed.data["seq"].as_i64());
 
     let seen = merchant
@@ -46,6 +54,7 @@ async fn a_consumer_and_the_merchant_see_an_order_placed_and_accepted_and_a_stra
         .await
         .expect("the merchant hears of it");
     assert_eq!(seen.data["subject_id"], order.as_str());
+    // Of the paid order only: the merchant never heard of it awaiting its payment.
     assert_eq!(seen.id, placed.id);
 
     let res = app.order_act(&k.owner, &order, "accept", json!({})).await;
@@ -104,7 +113,9 @@ async fn a_stream_resumed_with_last_event_id_gets_each_missed_event_once_in_orde
     assert_eq!(
         steps,
         [
+            (a.clone(), "placed".to_owned()),
             (a.clone(), "accepted".to_owned()),
+            (b.clone(), "awaiting_payment".to_owned()),
             (b.clone(), "placed".to_owned()),
             (b.clone(), "rejected".to_owned())
         ]

@@ -1,7 +1,7 @@
 //! Payments in tests: one sandbox provider for the whole test binary (both protocols over real
 //! HTTP, the committed test keys), every test app configured against it, paying as a consumer
 //! would (open the payment, "pay" on the sandbox, the app checks with the provider), and the
-//! app served over real HTTP where the sandbox must reach it with notifications.
+//! app served over real HTTP (`served`) where the sandbox must reach it with notifications.
 
 use std::net::TcpListener;
 use std::sync::OnceLock;
@@ -27,11 +27,12 @@ pub fn configure(config: &mut lifemarket::config::Config) {
 }
 
 /// The app served over real HTTP on 127.0.0.1, its `PUBLIC_URL` pointing at itself, so the
-/// sandbox's notifications reach it. Dropping the server stops it.
+/// sandbox's notifications reach it. Dropping it stops the server.
 pub struct Served {
+    // Fields drop in order: the server stops before the app's database goes.
+    _server: super::served::Served,
     pub app: TestApp,
     pub base_url: String,
-    handle: actix_web::dev::ServerHandle,
 }
 
 impl Served {
@@ -40,31 +41,16 @@ impl Served {
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let url = base_url.clone();
         let app = TestApp::spawn_with(move |c, _| c.public_url = url).await;
-        let state = app.state.clone();
-        let server = actix_web::HttpServer::new(move || lifemarket::app(state.clone()))
-            .workers(2)
-            .disable_signals()
-            .listen(listener)
-            .unwrap()
-            .run();
-        let handle = server.handle();
-        actix_web::rt::spawn(server);
+        let server = app.serve_on(listener);
         Self {
+            _server: server,
             app,
             base_url,
-            handle,
         }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let handle = self.handle.clone();
-        actix_web::rt::spawn(async move { handle.stop(false).await });
     }
 }
 

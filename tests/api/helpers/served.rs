@@ -24,8 +24,13 @@ impl Drop for Served {
 impl TestApp {
     /// Serves this app's state (the same database and hub) on a free port of 127.0.0.1.
     pub fn serve(&self) -> Served {
+        self.serve_on(std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+    }
+
+    /// Serves this app's state on a socket bound already (its port known before the app was
+    /// made, e.g. for `PUBLIC_URL`).
+    pub fn serve_on(&self, listener: std::net::TcpListener) -> Served {
         let state = self.state.clone();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = actix_web::HttpServer::new(move || lifemarket::app(state.clone()))
             .workers(1)
