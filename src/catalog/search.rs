@@ -29,6 +29,7 @@ const MAX_PRICE_CENTS: i64 = 10_000_000;
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// What to look for, e.g. `空调清洗` or `面` (1 to 50 characters, at least one letter or digit).
+    #[param(required = true, min_length = 1, max_length = 50)]
     pub q: Option<String>,
     /// The consumer's point; with `lng`, only merchants whose service area covers it are listed.
     #[param(minimum = -90, maximum = 90)]

@@ -20,6 +20,7 @@ const DEFAULT_SUGGESTIONS: i64 = 8;
 #[into_params(parameter_in = Query)]
 pub struct SuggestParams {
     /// What the consumer has typed so far (1 to 50 characters).
+    #[param(required = true, min_length = 1, max_length = 50)]
     pub q: Option<String>,
     /// How many suggestions, 1 to 20 (default 8).
     #[param(minimum = 1, maximum = 20)]
