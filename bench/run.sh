@@ -277,6 +277,14 @@ run_scenario() {
     s409=$(sed -n 's/.*s409=\([0-9]*\).*/\1/p' <<<"$status")
     s4xx=$(sed -n 's/.*s4xx=\([0-9]*\).*/\1/p' <<<"$status")
     s5xx=$(sed -n 's/.*s5xx=\([0-9]*\).*/\1/p' <<<"$status")
+    # Counted before the ceiling's pgbench adds rows of its own.
+    if [[ $name == notify ]]; then
+        local outcomes
+        outcomes=$(psql_q "$db_url" -c "SELECT string_agg(outcome || '=' || n, ' ' ORDER BY outcome) FROM
+            (SELECT outcome, count(*) AS n FROM payment_notifications WHERE received_at >= '$NOTIFY_START' GROUP BY outcome) t")
+        log "notify at $conc connections: notifications by outcome: ${outcomes:-none} (of $NOTIFY_COUNT distinct events)"
+        RSS+=("$scale merchants: notify at $conc connections: ${outcomes:-none} of $NOTIFY_COUNT distinct events")
+    fi
     # The ceiling: the endpoint's SQL through pgbench, same concurrency and duration.
     local ceiling="-" ratio="-" cp50="-"
     local files=()
@@ -303,13 +311,6 @@ run_scenario() {
         if [[ -n $ceiling && -n $rps ]]; then
             ratio=$(awk -v a="$rps" -v b="$ceiling" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
         fi
-    fi
-    if [[ $name == notify ]]; then
-        local outcomes
-        outcomes=$(psql_q "$db_url" -c "SELECT string_agg(outcome || '=' || n, ' ' ORDER BY outcome) FROM
-            (SELECT outcome, count(*) AS n FROM payment_notifications WHERE received_at >= '$NOTIFY_START' GROUP BY outcome) t")
-        log "notify at $conc connections: notifications by outcome: ${outcomes:-none} (of $NOTIFY_COUNT distinct events)"
-        RSS+=("$scale merchants: notify at $conc connections: ${outcomes:-none} of $NOTIFY_COUNT distinct events")
     fi
     local row
     row=$(printf '%-8s %-10s %5s %9s %8s %8s %6s %6s %6s %6s %6s %10s %9s %6s' \

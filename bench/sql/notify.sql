@@ -4,15 +4,17 @@
 -- (locked), its settings, its compare-and-swap to placed, the event, the consumer's email and
 -- job, the merchant and its members' email and job, the expiry timer, and the inbox row's
 -- outcome. A scale catering order stands in for the order (updated without changing its status),
--- and each transaction inserts the payment it then updates, so every statement touches a row.
+-- and each transaction inserts the pending payment it then marks paid, so every statement
+-- touches a row.
 \set m random(1, :scale / 4)
 \set g 4 * :m
 \set j random(1, 20)
+\set r random(1, 2000000000)
 BEGIN;
 INSERT INTO payment_notifications (id, method, event_key, headers, body, outcome, received_at) VALUES (md5('bench-n-' || :client_id || clock_timestamp()::text)::uuid, 'wechat', md5(clock_timestamp()::text || random()::text), '{"wechatpay-serial": "PUB_KEY_ID_0119000001092026120300000001", "wechatpay-timestamp": "1764748800", "wechatpay-nonce": "x", "wechatpay-signature": "x"}', convert_to(repeat('x', 900), 'UTF8'), 'processed', now()) ON CONFLICT DO NOTHING;
-INSERT INTO payments (id, subject_kind, subject_id, consumer_id, merchant_id, method, out_trade_no, amount_cents, status, expires_at, created_at) SELECT md5('bench-p-' || :client_id || clock_timestamp()::text)::uuid, 'order', o.id, o.consumer_id, o.merchant_id, 'wechat', md5(clock_timestamp()::text || random()::text), 3400, 'closed', now(), now() FROM orders o WHERE o.id = md5('scale-order-' || :g || '-' || :j)::uuid;
-SELECT * FROM payments WHERE out_trade_no = (SELECT out_trade_no FROM payments WHERE subject_id = md5('scale-order-' || :g || '-' || :j)::uuid ORDER BY created_at DESC LIMIT 1) FOR UPDATE;
-UPDATE payments SET status = 'closed', ended_at = now() WHERE subject_id = md5('scale-order-' || :g || '-' || :j)::uuid AND status = 'closed' AND created_at > now() - interval '1 second';
+INSERT INTO payments (id, subject_kind, subject_id, consumer_id, merchant_id, method, out_trade_no, amount_cents, status, expires_at, created_at) SELECT gen_random_uuid(), 'order', gen_random_uuid(), o.consumer_id, o.merchant_id, 'wechat', md5('bench-p-' || :client_id || '-' || :r), 3400, 'pending', now() + interval '1 day', now() FROM orders o WHERE o.id = md5('scale-order-' || :g || '-' || :j)::uuid ON CONFLICT DO NOTHING;
+SELECT * FROM payments WHERE out_trade_no = md5('bench-p-' || :client_id || '-' || :r) FOR UPDATE;
+UPDATE payments SET status = 'succeeded', transaction_id = md5('bench-t-' || :client_id || '-' || :r), paid_at = now(), ended_at = now() WHERE out_trade_no = md5('bench-p-' || :client_id || '-' || :r) AND status = 'pending' RETURNING *;
 SELECT * FROM orders WHERE id = md5('scale-order-' || :g || '-' || :j)::uuid FOR UPDATE;
 SELECT * FROM order_settings WHERE merchant_id = md5('scale-merchant-' || :g)::uuid;
 UPDATE orders SET respond_by = now() + interval '10 minutes', version = version + 1 WHERE id = md5('scale-order-' || :g || '-' || :j)::uuid RETURNING *;
