@@ -60,6 +60,8 @@ cleanup() {
     if [[ ${BENCH_STOP_PG:-0} == 1 ]]; then
         pg_as_owner "$PG_BIN/pg_ctl" stop -D "$PG_DIR" -m fast -w >/dev/null 2>&1 || true
     fi
+    # The server's log outlives the run (5xx causes are in it).
+    [[ -f $WORK/server.log ]] && cp "$WORK/server.log" "$RESULTS.server.log"
     rm -rf -- "$WORK"
     exit "$rc"
 }

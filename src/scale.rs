@@ -452,7 +452,8 @@ pub fn payment_notices(
         let event = Uuid::now_v7().to_string();
         let resource = serde_json::json!({
             "appid": ids.appid, "mchid": ids.mchid, "out_trade_no": d.out_trade_no,
-            "transaction_id": format!("4200{:024}", i),
+            // Unique across runs: the provider never gives two payments one transaction.
+            "transaction_id": format!("4200{}{i:08}", &run[16..]),
             "trade_type": "APP", "trade_state": "SUCCESS", "trade_state_desc": "支付成功",
             "success_time": crate::pay::wechat::format_time(now),
             "amount": {"total": d.amount_cents, "payer_total": d.amount_cents, "currency": "CNY", "payer_currency": "CNY"},
