@@ -3,7 +3,8 @@
 //! for all three.
 
 use chrono::{DateTime, Utc};
-use diesel::PgConnection;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::{Connection, PgConnection};
 
 use crate::error::AppResult;
 use crate::jobs::{self, RefundRequest};
@@ -39,9 +40,20 @@ pub fn paid(
         PaymentStatus::Failed | PaymentStatus::Closed => return Ok(Err(Mismatch::NotPending)),
         PaymentStatus::Pending => {}
     }
-    let Some(saved) =
-        models::mark_succeeded(conn, payment.id, &report.transaction_id, report.paid_at)?
-    else {
+    // A transaction id the provider already gave another payment is its mistake to flag, not
+    // a 500 to retry forever (the savepoint keeps the inbox row the caller is writing).
+    let marked = conn.transaction(|c| {
+        models::mark_succeeded(c, payment.id, &report.transaction_id, report.paid_at)
+    });
+    let saved = match marked {
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info))
+            if info.constraint_name() == Some("payments_transaction_id_key") =>
+        {
+            return Ok(Err(Mismatch::Transaction))
+        }
+        other => other?,
+    };
+    let Some(saved) = saved else {
         return Ok(Ok(Applied::AlreadySo));
     };
     subject_paid(conn, &saved, report.paid_at)?;

@@ -351,6 +351,18 @@ async fn bad_notifications_are_refused_and_change_nothing() {
     let body = wechat_notice(&p, &fresh(), |r| r["mchid"] = json!("1234567890"));
     let h = signed_headers(&body, now);
     cases.push(("wrong_merchant", h, body));
+    // A transaction id the provider already gave another payment (one paid just now).
+    let other_order = unpaid_order(&app, &k, &c).await;
+    let other = app.open_payment(&c, "orders", &other_order, "wechat").await;
+    let taken = "4200000000000000000000000042";
+    let body = wechat_notice(&other.body, &fresh(), |r| {
+        r["transaction_id"] = json!(taken)
+    });
+    let res = post_wechat(&app, &signed_headers(&body, now), &body).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
+    let body = wechat_notice(&p, &fresh(), |r| r["transaction_id"] = json!(taken));
+    let h = signed_headers(&body, now);
+    cases.push(("transaction_mismatch", h, body));
     // No signature headers at all.
     let body = wechat_notice(&p, &fresh(), |_| {});
     cases.push(("malformed", Vec::new(), body));
