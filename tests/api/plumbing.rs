@@ -151,6 +151,10 @@ async fn every_operation_documents_its_problem_answers() {
     let doc = app.get("/api/openapi.json").send().await.body;
     let mut operations = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
+        // The payment providers' notifications answer in the providers' own formats.
+        if path.starts_with("/api/v1/payments/notify/") {
+            continue;
+        }
         for (method, op) in item.as_object().unwrap() {
             operations += 1;
             let responses = op["responses"].as_object().unwrap();
