@@ -14,6 +14,8 @@ use super::{
 };
 use crate::config::AlipayConfig;
 
+pub mod transfer;
+
 /// Integer fen as Alipay's yuan string with two decimals (8888 → `88.88`, 5 → `0.05`).
 pub fn yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };

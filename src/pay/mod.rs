@@ -181,6 +181,38 @@ pub struct BillLine {
     pub at: DateTime<Utc>,
 }
 
+/// Money the platform sends to a merchant's account at the provider (a payout).
+#[derive(Debug, Clone)]
+pub struct Transfer {
+    /// Ours, unique per payout; asking again with the same number never pays twice.
+    pub out_biz_no: String,
+    pub amount_fen: i64,
+    /// The payee at the provider: an Alipay logon id (email or phone) / a WeChat openid.
+    pub payee_account: String,
+    /// The payee's real (legal) name, checked by the provider.
+    pub payee_name: String,
+    /// Shown to the payee, e.g. "lifemarket 结算 2026-12-03".
+    pub title: String,
+}
+
+/// Where a payout stands at the provider. `Failed` means no money left (the provider refused
+/// it or reports it failed); anything whose outcome is not known is a `ProviderError` instead,
+/// to be asked again with the same `out_biz_no`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferState {
+    /// The money reached the payee (`transfer_id`: Alipay `order_id`, WeChat `batch_id`).
+    Succeeded {
+        transfer_id: String,
+        at: DateTime<Utc>,
+    },
+    /// Accepted, not finished yet (Alipay `DEALING`; WeChat: every accepted batch, until its
+    /// detail says `SUCCESS` or `FAIL`).
+    Processing { transfer_id: String },
+    /// Refused or failed, with the provider's code and text (`PAYEE_NOT_EXIST: ...`,
+    /// `ACCOUNT_NOT_EXIST`).
+    Failed { reason: String },
+}
+
 /// The providers this configuration enables; cheap to clone.
 #[derive(Clone, Default)]
 pub struct Providers {
@@ -352,6 +384,39 @@ impl Providers {
                     .query_refund(out_trade_no, out_refund_no)
                     .await
             }
+        }
+    }
+
+    /// Pays a merchant (Alipay `alipay.fund.trans.uni.transfer`, WeChat `POST
+    /// /v3/transfer/batches` with one detail, batch and detail numbered `out_biz_no`). Asking
+    /// again with the same `out_biz_no` and the same transfer is safe and pays once; the same
+    /// number with another amount or payee is a `ProviderError`. A payout the provider refuses
+    /// (unknown payee, wrong name, balance too low) is `Ok(TransferState::Failed)`; an answer
+    /// that does not settle the outcome (no answer, a system error) is a `ProviderError`, and
+    /// the transfer is to be asked again with the same number.
+    pub async fn transfer(
+        &self,
+        method: Method,
+        t: &Transfer,
+    ) -> Result<TransferState, ProviderError> {
+        match method {
+            Method::Wechat => self.wechat()?.transfer(t).await,
+            Method::Alipay => self.alipay()?.transfer(t).await,
+        }
+    }
+
+    /// Where a payout stands (Alipay `alipay.fund.trans.common.query`, WeChat `GET
+    /// /v3/transfer/batches/out-batch-no/{no}/details/out-detail-no/{no}`). A payout the
+    /// provider does not know is a `ProviderError` (never `Failed`): the first request may have
+    /// been lost on its way, so the caller sends the transfer again with the same `out_biz_no`.
+    pub async fn query_transfer(
+        &self,
+        method: Method,
+        out_biz_no: &str,
+    ) -> Result<TransferState, ProviderError> {
+        match method {
+            Method::Wechat => self.wechat()?.query_transfer(out_biz_no).await,
+            Method::Alipay => self.alipay()?.query_transfer(out_biz_no).await,
         }
     }
 

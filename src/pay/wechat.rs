@@ -12,6 +12,8 @@ use super::{
 };
 use crate::config::WechatPayConfig;
 
+pub mod transfer;
+
 /// The `Authorization` scheme.
 pub const SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
 /// The prefix of the deliberately wrong signatures of probe notifications.
