@@ -62,7 +62,7 @@ fn signed(shared: &Shared, method: &str, content: &Value) -> HttpResponse {
     }
 }
 
-fn business_error(sub_code: &str, sub_msg: &str) -> Value {
+pub(super) fn business_error(sub_code: &str, sub_msg: &str) -> Value {
     json!({"code": "40004", "msg": "Business Failed", "sub_code": sub_code, "sub_msg": sub_msg})
 }
 
@@ -85,6 +85,8 @@ async fn gateway(shared: Sandbox, body: web::Bytes) -> HttpResponse {
         "alipay.trade.close" => close(&shared, &field("out_trade_no")),
         "alipay.trade.refund" => refund(&shared, &field("out_trade_no"), &field("out_request_no"), &field("refund_amount")),
         "alipay.trade.fastpay.refund.query" => query_refund(&shared, &field("out_trade_no"), &field("out_request_no")),
+        "alipay.fund.trans.uni.transfer" => super::transfers::alipay_transfer(&shared, &biz),
+        "alipay.fund.trans.common.query" => super::transfers::alipay_query(&shared, &biz),
         "alipay.data.dataservice.bill.downloadurl.query" => json!({
             "code": "10000", "msg": "Success",
             "bill_download_url": format!("{}/sandbox/alipay/bill?bill_date={}", shared.base_url, field("bill_date")),

@@ -1,5 +1,6 @@
 //! The daily trade bills the sandbox serves, in each provider's layout: payments dated by
-//! their payment time, refunds by their refund time, days in Asia/Shanghai.
+//! their payment time, refunds by their refund time, days in Asia/Shanghai. A payment line
+//! shows `Trade::billed_fen` (what `/sandbox/bill-amount` set, else what was paid).
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -39,7 +40,9 @@ pub fn wechat(shared: &Shared, day: NaiveDate) -> String {
         let Some(at) = t.paid_at.filter(|at| on(day, *at)) else {
             continue;
         };
-        paid += t.amount_fen;
+        // What the provider booked, which `/sandbox/bill-amount` can make differ from the trade.
+        let billed = t.billed_fen();
+        paid += billed;
         rows.push((
             at,
             row(vec![
@@ -55,7 +58,7 @@ pub fn wechat(shared: &Shared, day: NaiveDate) -> String {
                 "SUCCESS".into(),
                 "OTHERS".into(),
                 "CNY".into(),
-                yuan(t.amount_fen),
+                yuan(billed),
                 "0.00".into(),
                 "0".into(),
                 "0".into(),
@@ -67,7 +70,7 @@ pub fn wechat(shared: &Shared, day: NaiveDate) -> String {
                 String::new(),
                 "0.00".into(),
                 "0.60%".into(),
-                yuan(t.amount_fen),
+                yuan(billed),
                 "0.00".into(),
                 String::new(),
             ]),
@@ -168,7 +171,7 @@ pub fn alipay(shared: &Shared, day: NaiveDate) -> String {
                 "交易",
                 &clean(&t.description),
                 at,
-                t.amount_fen,
+                t.billed_fen(),
                 "",
             ),
         ));

@@ -1,8 +1,18 @@
-//! The sandbox-only endpoints that stand in for the consumer's phone:
-//! `POST /sandbox/pay {"method", "out_trade_no" | "order_string", "fail"?}` pays (or, with
-//! `"fail": true`, fails) a trade and sends its notification; `POST /sandbox/open
-//! {"method": "alipay", "order_string"}` only opens an Alipay trade (the SDK showed the sheet);
-//! `POST /sandbox/fail-refunds {"method", "out_trade_no"}` makes the trade's later refunds fail.
+//! The sandbox-only endpoints that stand in for the consumer's phone and for the tests:
+//! - `POST /sandbox/pay {"method", "out_trade_no" | "order_string", "fail"?, "notify"?}` pays
+//!   (or, with `"fail": true`, fails) a trade and sends its notification; with `"notify": false`
+//!   (default `true`) the trade is paid (or failed) all the same but no notification is sent:
+//!   a lost notification, which only a query or the bill then finds;
+//! - `POST /sandbox/open {"method": "alipay", "order_string"}` only opens an Alipay trade (the
+//!   SDK showed the sheet);
+//! - `POST /sandbox/fail-refunds {"method", "out_trade_no"}` makes the trade's later refunds fail;
+//! - `POST /sandbox/bill-amount {"method", "out_trade_no", "amount_fen"}` makes the trade's
+//!   payment line in the daily trade bill show `amount_fen` instead of what was paid (the
+//!   provider's record differs from ours), for reconciliation tests; queries and
+//!   notifications keep the real amount.
+//!
+//! The payout controls (`POST /sandbox/fail-transfers`, `GET /sandbox/transfers`) are in
+//! `transfers`.
 
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
@@ -16,7 +26,8 @@ use crate::pay::Method;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/sandbox/pay", web::post().to(pay))
         .route("/sandbox/open", web::post().to(open))
-        .route("/sandbox/fail-refunds", web::post().to(fail_refunds));
+        .route("/sandbox/fail-refunds", web::post().to(fail_refunds))
+        .route("/sandbox/bill-amount", web::post().to(bill_amount));
 }
 
 #[derive(Deserialize)]
@@ -29,6 +40,13 @@ struct PayRequest {
     order_string: Option<String>,
     #[serde(default)]
     fail: bool,
+    /// `false`: no notification (a lost one); the trade changes all the same.
+    #[serde(default = "yes")]
+    notify: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn refusal(status: u16, message: &str) -> Box<HttpResponse> {
@@ -85,6 +103,7 @@ fn open_alipay(shared: &Shared, order_string: &str) -> Result<String, Box<HttpRe
         paid_at: None,
         refunded_fen: 0,
         refunds_fail: false,
+        bill_amount_fen: None,
         expires_at: crate::pay::shanghai_time(&field("time_expire")),
     };
     state
@@ -143,6 +162,8 @@ async fn pay(shared: web::Data<Shared>, body: web::Json<PayRequest>) -> HttpResp
     };
     let shared = shared.into_inner();
     match (body.method, body.fail) {
+        // A lost notification: the trade changed all the same.
+        _ if !body.notify => {}
         (Method::Wechat, false) => {
             let resource = notify::wechat_transaction(&shared.config.wechat, &trade);
             let url = trade.notify_url.clone();
@@ -161,7 +182,7 @@ async fn pay(shared: web::Data<Shared>, body: web::Json<PayRequest>) -> HttpResp
     }
     HttpResponse::Ok().json(json!({
         "method": body.method, "out_trade_no": trade.out_trade_no, "transaction_id": trade.transaction_id,
-        "paid": !body.fail,
+        "paid": !body.fail, "notify": body.notify,
     }))
 }
 
@@ -173,6 +194,32 @@ async fn fail_refunds(shared: web::Data<Shared>, body: web::Json<PayRequest>) ->
         Some(trade) => {
             trade.refunds_fail = true;
             HttpResponse::Ok().json(json!({ "out_trade_no": no, "refunds_fail": true }))
+        }
+        None => refused(404, "no such trade"),
+    }
+}
+
+#[derive(Deserialize)]
+struct BillAmountRequest {
+    method: Method,
+    out_trade_no: String,
+    amount_fen: i64,
+}
+
+async fn bill_amount(
+    shared: web::Data<Shared>,
+    body: web::Json<BillAmountRequest>,
+) -> HttpResponse {
+    let body = body.into_inner();
+    if body.amount_fen <= 0 {
+        return refused(400, "amount_fen must be positive");
+    }
+    match shared.state().trade(body.method, &body.out_trade_no) {
+        Some(trade) => {
+            trade.bill_amount_fen = Some(body.amount_fen);
+            HttpResponse::Ok().json(json!({
+                "method": body.method, "out_trade_no": body.out_trade_no, "bill_amount_fen": body.amount_fen,
+            }))
         }
         None => refused(404, "no such trade"),
     }

@@ -1,5 +1,5 @@
 //! The payment sandbox: one HTTP server that speaks WeChat Pay API v3 (`/v3/...`) and Alipay's
-//! gateway (`/gateway.do`) with real signatures, keeps trades and refunds in memory, takes
+//! gateway (`/gateway.do`) with real signatures, keeps trades, refunds and payouts in memory, takes
 //! "the consumer paid" from a sandbox-only endpoint (`/sandbox/...`), and sends signed
 //! notifications on the providers' retry schedules (compressed by `time_factor`). Assembly
 //! level: `lifemarket sandbox-pay` runs it; tests start it in-process with `start`.
@@ -10,6 +10,7 @@ mod bills;
 mod control;
 pub mod notify;
 mod state;
+mod transfers;
 mod wechat;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,8 @@ use crate::pay::keys::{Signer, Verifier};
 
 pub use notify::Delivery;
 use state::Shared;
+/// A payout the sandbox made or refused, as `Running::transfers` lists them.
+pub use state::TransferRecord;
 /// A sandbox trade, which `notify::wechat_transaction` and `notify::alipay_trade_fields` describe.
 pub use state::{Status, Trade};
 
@@ -193,6 +196,12 @@ impl Running {
     pub fn deliveries(&self) -> Vec<Delivery> {
         self.shared.deliveries()
     }
+
+    /// Every payout the sandbox made or refused, oldest first (what `GET /sandbox/transfers`
+    /// lists).
+    pub fn transfers(&self) -> Vec<TransferRecord> {
+        self.shared.transfers()
+    }
 }
 
 impl Drop for Running {
@@ -207,6 +216,7 @@ impl Drop for Running {
 fn routes(cfg: &mut web::ServiceConfig) {
     wechat::routes(cfg);
     alipay::routes(cfg);
+    transfers::routes(cfg);
     control::routes(cfg);
 }
 

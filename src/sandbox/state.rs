@@ -1,6 +1,6 @@
-//! What the sandbox remembers: trades, refunds and notification deliveries, in memory.
+//! What the sandbox remembers: trades, refunds, payouts and notification deliveries, in memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -38,6 +38,16 @@ pub struct Trade {
     pub refunds_fail: bool,
     /// `time_expire`: the trade cannot be paid after it.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Set by `/sandbox/bill-amount`: the trade's payment line in the daily bill shows this
+    /// amount instead of `amount_fen` (the provider's record differs from ours).
+    pub bill_amount_fen: Option<i64>,
+}
+
+impl Trade {
+    /// The amount the trade's payment line in the bill shows.
+    pub fn billed_fen(&self) -> i64 {
+        self.bill_amount_fen.unwrap_or(self.amount_fen)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -52,12 +62,51 @@ pub struct Refund {
     pub success_at: Option<DateTime<Utc>>,
 }
 
+/// A payout the sandbox made, or refused for its payee (`/sandbox/fail-transfers`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRecord {
+    pub method: Method,
+    /// Our number (WeChat: the batch's `out_batch_no`).
+    pub out_biz_no: String,
+    /// WeChat's `out_detail_no`; Alipay's is `out_biz_no` again.
+    pub out_detail_no: String,
+    pub amount_fen: i64,
+    /// Alipay `payee_info.identity`, WeChat `openid`.
+    pub payee_account: String,
+    /// Alipay `payee_info.name`; empty for WeChat (whose `user_name` the client never sends).
+    pub payee_name: String,
+    /// Alipay `order_title`, WeChat `transfer_remark`.
+    pub title: String,
+    /// Alipay `order_id`, WeChat `batch_id`.
+    pub transfer_id: String,
+    /// Alipay `pay_fund_order_id`, WeChat `detail_id`.
+    pub fund_id: String,
+    /// `None`: paid. Otherwise the provider's code and text (`PAYEE_NOT_EXIST`, `ACCOUNT_NOT_EXIST`).
+    pub failure: Option<(String, String)>,
+    pub at: DateTime<Utc>,
+}
+
+impl TransferRecord {
+    /// `SUCCESS` or `FAIL`, as both providers write it.
+    pub fn status(&self) -> &'static str {
+        if self.failure.is_none() {
+            "SUCCESS"
+        } else {
+            "FAIL"
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct State {
     pub trades: HashMap<(Method, String), Trade>,
     /// By (method, out_trade_no, out_refund_no).
     pub refunds: HashMap<(Method, String, String), Refund>,
     pub deliveries: Vec<Delivery>,
+    /// Oldest first; one per (method, out_biz_no).
+    pub transfers: Vec<TransferRecord>,
+    /// Set by `/sandbox/fail-transfers`: later transfers to these payees fail.
+    pub failing_payees: HashSet<String>,
 }
 
 impl State {
@@ -118,5 +167,9 @@ impl Shared {
 
     pub fn deliveries(&self) -> Vec<Delivery> {
         self.state().deliveries.clone()
+    }
+
+    pub fn transfers(&self) -> Vec<TransferRecord> {
+        self.state().transfers.clone()
     }
 }

@@ -61,12 +61,12 @@ fn signed(shared: &Shared, status: u16, body: Vec<u8>) -> HttpResponse {
     }
 }
 
-fn error(shared: &Shared, status: u16, code: &str, message: &str) -> HttpResponse {
+pub(super) fn error(shared: &Shared, status: u16, code: &str, message: &str) -> HttpResponse {
     let body = serde_json::json!({ "code": code, "message": message }).to_string();
     signed(shared, status, body.into_bytes())
 }
 
-fn json(shared: &Shared, value: &impl serde::Serialize) -> HttpResponse {
+pub(super) fn json(shared: &Shared, value: &impl serde::Serialize) -> HttpResponse {
     match serde_json::to_vec(value) {
         Ok(body) => signed(shared, 200, body),
         Err(_) => error(shared, 500, "SYSTEM_ERROR", "serialisation"),
@@ -74,7 +74,7 @@ fn json(shared: &Shared, value: &impl serde::Serialize) -> HttpResponse {
 }
 
 /// Checks the request's signature as WeChat Pay does; a refusal is the answer to send.
-fn check(shared: &Shared, req: &HttpRequest, body: &[u8]) -> Option<HttpResponse> {
+pub(super) fn check(shared: &Shared, req: &HttpRequest, body: &[u8]) -> Option<HttpResponse> {
     let refuse = |why: &str| Some(error(shared, 401, "SIGN_ERROR", why));
     let Some(auth) = req
         .headers()
@@ -157,6 +157,7 @@ async fn prepay(shared: Sandbox, req: HttpRequest, body: web::Bytes) -> HttpResp
         paid_at: None,
         refunded_fen: 0,
         refunds_fail: false,
+        bill_amount_fen: None,
         expires_at: wx::parse_time(&order.time_expire),
     };
     state
