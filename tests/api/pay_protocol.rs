@@ -11,7 +11,7 @@ use chrono::Utc;
 use lifemarket::config::Config;
 use lifemarket::pay::{
     self, keys, wechat, Charge, Method, Notice, Providers, RefundCall, RefundState, TradeState,
-    Verified,
+    Transfer, TransferState, Verified,
 };
 use lifemarket::sandbox::{self, notify, SandboxConfig};
 use tokio::sync::mpsc;
@@ -688,5 +688,269 @@ async fn a_trade_past_its_time_expire_cannot_be_paid() {
     assert_eq!(
         p.query(Method::Alipay, &late.out_trade_no).await.unwrap(),
         TradeState::Pending
+    );
+}
+
+fn payout(payee_account: &str, amount_fen: i64) -> Transfer {
+    Transfer {
+        out_biz_no: format!("PO{}", uuid::Uuid::new_v4().simple())
+            .chars()
+            .take(32)
+            .collect(),
+        amount_fen,
+        payee_account: payee_account.into(),
+        payee_name: "张三".into(),
+        title: "lifemarket 结算 2026-12-03".into(),
+    }
+}
+
+/// The payee of each method: an Alipay logon id, a WeChat openid.
+fn payee(method: Method) -> &'static str {
+    match method {
+        Method::Alipay => "shop@example.cn",
+        Method::Wechat => "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+    }
+}
+
+async fn sandbox_post(
+    sb: &sandbox::Running,
+    path: &str,
+    body: serde_json::Value,
+) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .post(format!("{}{path}", sb.base_url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[actix_web::test]
+async fn a_transfer_succeeds_with_each_method_and_the_query_agrees() {
+    let sb = sandbox::start(SandboxConfig::for_tests()).unwrap();
+    let p = providers(&sb);
+    for method in [Method::Alipay, Method::Wechat] {
+        let t = payout(payee(method), 12_345);
+        let answer = p.transfer(method, &t).await.unwrap();
+        let queried = p.query_transfer(method, &t.out_biz_no).await.unwrap();
+        let TransferState::Succeeded { transfer_id, at } = &queried else {
+            panic!("{method}: {queried:?}")
+        };
+        assert!((Utc::now() - *at).num_seconds().abs() < 5, "{at}");
+        match (method, &answer) {
+            // Alipay pays to an Alipay account at once; the query agrees, to the second.
+            (Method::Alipay, TransferState::Succeeded { .. }) => assert_eq!(answer, queried),
+            // WeChat accepts the batch; its detail says SUCCESS (at once, in the sandbox).
+            (Method::Wechat, TransferState::Processing { transfer_id: batch }) => {
+                assert_eq!(batch, transfer_id)
+            }
+            _ => panic!("{method}: {answer:?}"),
+        }
+        let err = p
+            .query_transfer(method, "POneversent000001")
+            .await
+            .unwrap_err();
+        assert!(err.reason.contains("same out_biz_no"), "{err}");
+    }
+    let listed: serde_json::Value = reqwest::get(format!("{}/sandbox/transfers", sb.base_url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    assert_eq!(
+        (
+            &listed[0]["method"],
+            &listed[0]["amount_fen"],
+            &listed[0]["payee_account"],
+            &listed[0]["status"]
+        ),
+        (
+            &serde_json::json!("alipay"),
+            &serde_json::json!(12_345),
+            &serde_json::json!("shop@example.cn"),
+            &serde_json::json!("SUCCESS")
+        )
+    );
+    assert_eq!(listed[1]["method"], "wechat");
+}
+
+#[actix_web::test]
+async fn the_same_out_biz_no_twice_pays_once() {
+    let sb = sandbox::start(SandboxConfig::for_tests()).unwrap();
+    let p = providers(&sb);
+    for method in [Method::Alipay, Method::Wechat] {
+        let t = payout(payee(method), 5_000);
+        let first = p.transfer(method, &t).await.unwrap();
+        assert_eq!(p.transfer(method, &t).await.unwrap(), first, "{method}");
+        let other_amount = Transfer {
+            amount_fen: 5_001,
+            ..t.clone()
+        };
+        let err = p.transfer(method, &other_amount).await.unwrap_err();
+        let expected = match method {
+            Method::Alipay => "PAYMENT_INFO_INCONSISTENCY",
+            Method::Wechat => "INVALID_REQUEST",
+        };
+        assert!(err.reason.contains(expected), "{err}");
+        let paid: Vec<_> = sb
+            .transfers()
+            .into_iter()
+            .filter(|r| r.method == method && r.out_biz_no == t.out_biz_no)
+            .collect();
+        assert_eq!(paid.len(), 1, "{paid:?}");
+        assert_eq!(paid[0].amount_fen, 5_000);
+    }
+}
+
+#[actix_web::test]
+async fn a_transfer_to_a_failing_payee_is_failed_with_the_reason() {
+    let sb = sandbox::start(SandboxConfig::for_tests()).unwrap();
+    let p = providers(&sb);
+    for method in [Method::Alipay, Method::Wechat] {
+        let switch = serde_json::json!({"payee_account": payee(method)});
+        assert_eq!(
+            sandbox_post(&sb, "/sandbox/fail-transfers", switch).await,
+            200
+        );
+        let t = payout(payee(method), 800);
+        let answer = p.transfer(method, &t).await.unwrap();
+        let queried = p.query_transfer(method, &t.out_biz_no).await.unwrap();
+        match method {
+            Method::Alipay => {
+                assert!(
+                    matches!(answer, TransferState::Failed { ref reason } if reason.contains("PAYEE_NOT_EXIST")),
+                    "{answer:?}"
+                );
+                assert!(
+                    matches!(queried, TransferState::Failed { ref reason } if reason.contains("PAYEE_NOT_EXIST")),
+                    "{queried:?}"
+                );
+            }
+            Method::Wechat => {
+                assert!(
+                    matches!(answer, TransferState::Processing { .. }),
+                    "{answer:?}"
+                );
+                assert_eq!(
+                    queried,
+                    TransferState::Failed {
+                        reason: "ACCOUNT_NOT_EXIST".into()
+                    }
+                );
+            }
+        }
+        let other = payout("someoneelse@example.cn", 800);
+        let fine = p.transfer(method, &other).await.unwrap();
+        assert!(!matches!(fine, TransferState::Failed { .. }), "{fine:?}");
+    }
+    let statuses: Vec<_> = sb.transfers().iter().map(|t| t.status()).collect();
+    assert_eq!(statuses, ["FAIL", "SUCCESS", "FAIL", "SUCCESS"]);
+}
+
+#[actix_web::test]
+async fn a_transfer_signed_with_the_wrong_key_is_refused_by_the_sandbox() {
+    let sb = sandbox::start(SandboxConfig::for_tests()).unwrap();
+    let wrong = format!("{}/tests/keys/wrong.key.pem", env!("CARGO_MANIFEST_DIR"));
+    let mut config = Config::for_tests("postgres://unused@127.0.0.1/unused");
+    config.wechat_pay = Some(lifemarket::config::WechatPayConfig {
+        merchant_key_file: wrong.clone(),
+        ..sb.wechat_config()
+    });
+    config.alipay = Some(lifemarket::config::AlipayConfig {
+        app_key_file: wrong,
+        ..sb.alipay_config()
+    });
+    let forged = Providers::new(&config).unwrap();
+    let err = forged
+        .transfer(Method::Wechat, &payout(payee(Method::Wechat), 100))
+        .await
+        .unwrap_err();
+    assert!(err.reason.contains("SIGN_ERROR"), "{err}");
+    let err = forged
+        .transfer(Method::Alipay, &payout(payee(Method::Alipay), 100))
+        .await
+        .unwrap_err();
+    assert!(err.reason.contains("isv.invalid-signature"), "{err}");
+    let err = forged
+        .query_transfer(Method::Wechat, "POanything0001")
+        .await
+        .unwrap_err();
+    assert!(err.reason.contains("SIGN_ERROR"), "{err}");
+    assert!(sb.transfers().is_empty(), "nothing was paid");
+}
+
+#[actix_web::test]
+async fn a_payment_with_notify_false_is_paid_but_sends_no_notification() {
+    let sb = sandbox::start(SandboxConfig::for_tests()).unwrap();
+    let p = providers(&sb);
+    let l = listener(p.clone(), 0).await;
+    let w = charge(&l, Method::Wechat, 300);
+    p.create(Method::Wechat, &w).await.unwrap();
+    let body =
+        serde_json::json!({"method": "wechat", "out_trade_no": w.out_trade_no, "notify": false});
+    assert_eq!(sandbox_pay(&sb, body).await, 200);
+    let a = charge(&l, Method::Alipay, 400);
+    let order = p.create(Method::Alipay, &a).await.unwrap().params["order_string"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = serde_json::json!({"method": "alipay", "order_string": order, "notify": false});
+    assert_eq!(sandbox_pay(&sb, body).await, 200);
+    // Long enough for a notification and its first retries (WeChat's 15 s are 1.5 ms here).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(sb.deliveries().is_empty(), "{:?}", sb.deliveries());
+    assert_eq!(l.hits.load(Ordering::SeqCst), 0);
+    for (method, c) in [(Method::Wechat, &w), (Method::Alipay, &a)] {
+        let state = p.query(method, &c.out_trade_no).await.unwrap();
+        assert!(
+            matches!(state, TradeState::Paid(ref paid) if paid.amount_fen == c.amount_fen),
+            "{method}: {state:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn bill_amount_changes_the_trade_bill_line() {
+    let sb = sandbox::start(SandboxConfig::for_tests()).unwrap();
+    let p = providers(&sb);
+    let l = listener(p.clone(), 0).await;
+    let w = charge(&l, Method::Wechat, 1000);
+    p.create(Method::Wechat, &w).await.unwrap();
+    let pay =
+        serde_json::json!({"method": "wechat", "out_trade_no": w.out_trade_no, "notify": false});
+    sandbox_pay(&sb, pay).await;
+    let a = charge(&l, Method::Alipay, 2000);
+    let order = p.create(Method::Alipay, &a).await.unwrap().params["order_string"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pay = serde_json::json!({"method": "alipay", "order_string": order, "notify": false});
+    sandbox_pay(&sb, pay).await;
+    for (method, c, billed) in [(Method::Wechat, &w, 990), (Method::Alipay, &a, 1990)] {
+        let line = |bill: &[lifemarket::pay::BillLine]| {
+            bill.iter()
+                .find(|line| line.out_trade_no == c.out_trade_no)
+                .map(|line| line.amount_fen)
+        };
+        let before = p.trade_bill(method, today()).await.unwrap();
+        assert_eq!(line(&before), Some(c.amount_fen), "{method}");
+        let change = serde_json::json!({"method": method, "out_trade_no": c.out_trade_no, "amount_fen": billed});
+        assert_eq!(sandbox_post(&sb, "/sandbox/bill-amount", change).await, 200);
+        let after = p.trade_bill(method, today()).await.unwrap();
+        assert_eq!(line(&after), Some(billed), "{method}");
+        let paid = p.query(method, &c.out_trade_no).await.unwrap();
+        assert!(
+            matches!(paid, TradeState::Paid(ref paid) if paid.amount_fen == c.amount_fen),
+            "the trade itself keeps its amount: {paid:?}"
+        );
+    }
+    let unknown =
+        serde_json::json!({"method": "wechat", "out_trade_no": "LMnosuch", "amount_fen": 1});
+    assert_eq!(
+        sandbox_post(&sb, "/sandbox/bill-amount", unknown).await,
+        404
     );
 }
