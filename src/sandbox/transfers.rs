@@ -237,7 +237,9 @@ async fn wechat_transfer(
     if let Some(problem) = batch_problem(&shared, &batch) {
         return error(&shared, 400, "PARAM_ERROR", problem);
     }
-    let detail = &batch.transfer_detail_list[0];
+    let Some(detail) = batch.transfer_detail_list.first() else {
+        return error(&shared, 400, "PARAM_ERROR", "转账明细列表为空");
+    };
     let ask = Ask {
         method: Method::Wechat,
         out_biz_no: &batch.out_batch_no,
