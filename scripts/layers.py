@@ -21,11 +21,11 @@ SRC = ROOT / "src"
 # the features listed before it.
 KERNEL = [
     "error", "config", "db", "schema", "telemetry", "crypto", "mail", "fields", "http", "jobs",
-    "state", "audit", "history", "live", "lifecycle", "storage", "pay",
+    "state", "audit", "history", "live", "lifecycle", "storage", "pay", "ledger",
 ]
 FEATURES = [
     "auth", "accounts", "uploads", "merchants", "catalog", "booking", "orders", "payments",
-    "messages", "reviews", "aftersales", "credit", "moderation",
+    "messages", "reviews", "aftersales", "credit", "moderation", "settlement",
 ]
 ASSEMBLY = ["app", "seed", "scale", "cli", "lib", "main", "sandbox"]
 

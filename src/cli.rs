@@ -70,6 +70,20 @@ enum Command {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// Settle a day (Asia/Shanghai; yesterday by default): one statement per merchant, each in
+    /// its own transaction, payouts queued for the workers. Safe to rerun or to kill.
+    Settle {
+        #[arg(long)]
+        day: Option<chrono::NaiveDate>,
+    },
+    /// Reconcile a provider's trade bill of a day (yesterday by default) with the ledger and
+    /// record the differences (GET /api/v1/admin/reconciliations).
+    Reconcile {
+        #[arg(long)]
+        day: Option<chrono::NaiveDate>,
+        #[arg(long, value_parser = ["wechat", "alipay"])]
+        method: String,
+    },
     /// Create a platform operator (or promote an existing account); reads the password from stdin.
     CreateOperator {
         #[arg(long)]
@@ -170,9 +184,49 @@ fn run(command: Command, config: Config) -> AppResult<()> {
             Ok(())
         }
         Command::Worker => actix_web::rt::System::new().block_on(worker(config)),
+        Command::Settle { day } => {
+            let day = day.unwrap_or_else(yesterday);
+            let mut conn = db::connect(&config)?;
+            let started = std::time::Instant::now();
+            let s = crate::settlement::settle_day(&mut conn, day)?;
+            println!(
+                "settled {day}: {} statements, {} payouts of {} fen in {:.2} s",
+                s.statements,
+                s.payouts,
+                s.payout_cents,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Reconcile { day, method } => {
+            let day = day.unwrap_or_else(yesterday);
+            let method = crate::pay::Method::parse(&method)
+                .ok_or_else(|| AppError::internal("method: wechat or alipay"))?;
+            let pay = crate::pay::Providers::new(&config)?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(AppError::internal)?;
+            let bill = runtime
+                .block_on(pay.trade_bill(method, day))
+                .map_err(AppError::internal)?;
+            let mut conn = db::connect(&config)?;
+            let r = crate::settlement::reconcile::record(&mut conn, method, day, &bill)?;
+            println!(
+                "reconciled {method} {day}: {} bill lines, {} ledger lines, {} matched; \
+                 GET /api/v1/admin/reconciliations/{}",
+                r.bill_lines, r.ledger_lines, r.matched, r.id
+            );
+            Ok(())
+        }
         Command::CreateOperator { email, name } => create_operator(&config, &email, &name),
         Command::Openapi | Command::SandboxPay { .. } => Ok(()),
     }
+}
+
+/// Yesterday in Asia/Shanghai, the day settlement and reconciliation work on by default.
+fn yesterday() -> chrono::NaiveDate {
+    crate::settlement::run::day_of(chrono::Utc::now()) - chrono::Duration::days(1)
 }
 
 /// Applies pending migrations, waiting up to 30 s for the database to accept connections.

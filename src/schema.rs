@@ -174,6 +174,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    commission_rates (category) {
+        category -> Text,
+        rate_bp -> Int4,
+        updated_by -> Nullable<Uuid>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     consents (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -235,6 +244,44 @@ diesel::table! {
         failed_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         dedupe_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    ledger_accounts (id) {
+        id -> Uuid,
+        kind -> Text,
+        merchant_id -> Nullable<Uuid>,
+        normal_side -> Int2,
+        balance_cents -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ledger_entries (id) {
+        id -> Uuid,
+        kind -> Text,
+        key -> Nullable<Text>,
+        merchant_id -> Nullable<Uuid>,
+        subject_kind -> Nullable<Text>,
+        subject_id -> Nullable<Uuid>,
+        provider -> Nullable<Text>,
+        reference -> Nullable<Text>,
+        memo -> Text,
+        occurred_at -> Timestamptz,
+        posted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ledger_postings (id) {
+        id -> Int8,
+        entry_id -> Uuid,
+        account_id -> Uuid,
+        amount_cents -> Int8,
+        subject_id -> Nullable<Uuid>,
+        posted_at -> Timestamptz,
     }
 }
 
@@ -478,10 +525,70 @@ diesel::table! {
 }
 
 diesel::table! {
+    payout_accounts (merchant_id) {
+        merchant_id -> Uuid,
+        method -> Text,
+        account -> Text,
+        holder_name -> Text,
+        updated_by -> Uuid,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    payout_holds (merchant_id) {
+        merchant_id -> Uuid,
+        reason -> Text,
+        held_by -> Uuid,
+        held_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    payouts (id) {
+        id -> Uuid,
+        merchant_id -> Uuid,
+        statement_id -> Uuid,
+        method -> Text,
+        out_biz_no -> Text,
+        amount_cents -> Int8,
+        status -> Text,
+        transfer_id -> Nullable<Text>,
+        failure -> Nullable<Text>,
+        created_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     rate_limits (key) {
         key -> Text,
         window_start -> Timestamptz,
         hits -> Int4,
+    }
+}
+
+diesel::table! {
+    reconciliation_differences (reconciliation_id, line_kind, reference) {
+        reconciliation_id -> Uuid,
+        kind -> Text,
+        line_kind -> Text,
+        reference -> Text,
+        out_trade_no -> Nullable<Text>,
+        bill_cents -> Nullable<Int8>,
+        ledger_cents -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    reconciliations (id) {
+        id -> Uuid,
+        method -> Text,
+        day -> Date,
+        bill_lines -> Int4,
+        ledger_lines -> Int4,
+        matched -> Int4,
+        created_at -> Timestamptz,
     }
 }
 
@@ -650,6 +757,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    statement_lines (statement_id, subject_id) {
+        statement_id -> Uuid,
+        subject_kind -> Text,
+        subject_id -> Uuid,
+        gross_cents -> Int8,
+        commission_cents -> Int8,
+        refunds_cents -> Int8,
+        net_cents -> Int8,
+    }
+}
+
+diesel::table! {
+    statements (id) {
+        id -> Uuid,
+        merchant_id -> Uuid,
+        day -> Date,
+        gross_cents -> Int8,
+        commission_cents -> Int8,
+        refunds_cents -> Int8,
+        net_cents -> Int8,
+        payable_cents -> Int8,
+        payout_cents -> Int8,
+        not_paid_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     token_generations (user_id) {
         user_id -> Uuid,
         generation -> Int4,
@@ -692,6 +827,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    worker_schedules (worker_id) {
+        worker_id -> Uuid,
+        weekly -> Jsonb,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     workers (id) {
         id -> Uuid,
         merchant_id -> Uuid,
@@ -701,14 +844,6 @@ diesel::table! {
         skills -> Array<Text>,
         active -> Bool,
         created_at -> Timestamptz,
-        updated_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    worker_schedules (worker_id) {
-        worker_id -> Uuid,
-        weekly -> Jsonb,
         updated_at -> Timestamptz,
     }
 }
@@ -726,25 +861,18 @@ diesel::joinable!(bookings -> merchants (merchant_id));
 diesel::joinable!(bookings -> services (service_id));
 diesel::joinable!(bookings -> users (consumer_id));
 diesel::joinable!(bookings -> workers (worker_id));
-diesel::joinable!(schedule_exceptions -> workers (worker_id));
-diesel::joinable!(seatings -> services (service_id));
-diesel::joinable!(worker_schedules -> workers (worker_id));
 diesel::joinable!(consents -> users (user_id));
 diesel::joinable!(credit_penalties -> merchants (merchant_id));
 diesel::joinable!(handoff_proofs -> orders (order_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
+diesel::joinable!(ledger_postings -> ledger_accounts (account_id));
+diesel::joinable!(ledger_postings -> ledger_entries (entry_id));
 diesel::joinable!(merchant_categories -> categories (category));
 diesel::joinable!(merchant_categories -> merchants (merchant_id));
 diesel::joinable!(merchant_credit -> merchants (merchant_id));
 diesel::joinable!(merchant_members -> merchants (merchant_id));
 diesel::joinable!(merchant_members -> users (user_id));
 diesel::joinable!(merchants -> users (owner_id));
-diesel::joinable!(service_price_changes -> services (service_id));
-diesel::joinable!(service_price_changes -> users (changed_by));
-diesel::joinable!(services -> categories (category));
-diesel::joinable!(services -> merchants (merchant_id));
-diesel::joinable!(workers -> merchants (merchant_id));
-diesel::joinable!(workers -> users (user_id));
 diesel::joinable!(moderation_decisions -> reviews (review_id));
 diesel::joinable!(order_events -> orders (order_id));
 diesel::joinable!(order_items -> orders (order_id));
@@ -754,13 +882,13 @@ diesel::joinable!(orders -> merchants (merchant_id));
 diesel::joinable!(orders -> users (consumer_id));
 diesel::joinable!(orders -> workers (courier_id));
 diesel::joinable!(outbox_emails -> users (user_id));
-diesel::joinable!(refresh_tokens -> users (user_id));
-diesel::joinable!(token_generations -> users (user_id));
-diesel::joinable!(uploads -> users (owner_id));
 diesel::joinable!(payment_notifications -> payments (payment_id));
 diesel::joinable!(payment_refunds -> payments (payment_id));
 diesel::joinable!(payments -> merchants (merchant_id));
 diesel::joinable!(payments -> users (consumer_id));
+diesel::joinable!(payouts -> statements (statement_id));
+diesel::joinable!(reconciliation_differences -> reconciliations (reconciliation_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(refunds -> orders (order_id));
 diesel::joinable!(review_helpful_votes -> reviews (review_id));
 diesel::joinable!(review_replies -> reviews (review_id));
@@ -770,6 +898,18 @@ diesel::joinable!(review_revisions -> reviews (review_id));
 diesel::joinable!(reviews -> merchants (merchant_id));
 diesel::joinable!(reviews -> users (author_id));
 diesel::joinable!(safety_checks -> orders (order_id));
+diesel::joinable!(schedule_exceptions -> workers (worker_id));
+diesel::joinable!(seatings -> services (service_id));
+diesel::joinable!(service_price_changes -> services (service_id));
+diesel::joinable!(service_price_changes -> users (changed_by));
+diesel::joinable!(services -> categories (category));
+diesel::joinable!(services -> merchants (merchant_id));
+diesel::joinable!(statement_lines -> statements (statement_id));
+diesel::joinable!(token_generations -> users (user_id));
+diesel::joinable!(uploads -> users (owner_id));
+diesel::joinable!(worker_schedules -> workers (worker_id));
+diesel::joinable!(workers -> merchants (merchant_id));
+diesel::joinable!(workers -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     account_tokens,
@@ -782,11 +922,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     booking_settings,
     bookings,
     categories,
+    commission_rates,
     consents,
     credit_penalties,
     handoff_proofs,
     idempotency_keys,
     jobs,
+    ledger_accounts,
+    ledger_entries,
+    ledger_postings,
     merchant_categories,
     merchant_credit,
     merchant_members,
@@ -802,7 +946,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     payment_notifications,
     payment_refunds,
     payments,
+    payout_accounts,
+    payout_holds,
+    payouts,
     rate_limits,
+    reconciliation_differences,
+    reconciliations,
     refresh_tokens,
     refunds,
     review_helpful_votes,
@@ -816,6 +965,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     seatings,
     service_price_changes,
     services,
+    statement_lines,
+    statements,
     token_generations,
     uploads,
     users,

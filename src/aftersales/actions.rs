@@ -70,7 +70,7 @@ fn refund(conn: &mut PgConnection, r: &Request, amount: i64, by: Option<Uuid>) -
             // A prepaid booking's money goes back through its provider; one paid at the shop
             // is refunded there (the payments job finds no payment and records nothing).
             let short = &r.id.simple().to_string()[..8];
-            crate::jobs::refund_requested(
+            crate::ledger::refund_requested(
                 conn,
                 &crate::jobs::RefundRequest {
                     subject_kind: "booking".into(),
@@ -79,6 +79,8 @@ fn refund(conn: &mut PgConnection, r: &Request, amount: i64, by: Option<Uuid>) -
                     amount_cents: amount,
                     reason: format!("售后 {short} / after-sales request {short}"),
                 },
+                r.merchant_id,
+                crate::ledger::Funding::Merchant,
             )?;
         }
     }

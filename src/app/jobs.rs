@@ -1,6 +1,7 @@
 //! Every feature's job kinds, registered with the job mechanism (which knows none of them).
 
 use crate::jobs::{Handler, Registry};
+use crate::settlement::{payout, reconcile, run as settle};
 use crate::{
     aftersales, auth, booking, credit, http, merchants, messages, orders, payments, uploads,
 };
@@ -39,6 +40,14 @@ pub fn registry() -> Registry {
             uploads::privacy_delete_objects(ctx, &job.payload)
         })
         .recurring(messages::SWEEP, |conn, _, _| messages::sweep(conn))
+        .recurring(settle::DAILY, |conn, _, _| settle::daily(conn))
+        .register(settle::MERCHANT, |conn, _, job| {
+            settle::merchant_job(conn, &job.payload)
+        })
+        .register(settle::PAYOUT, |conn, ctx, job| {
+            payout::run(conn, ctx, &job.payload)
+        })
+        .recurring(reconcile::DAILY, |conn, ctx, _| reconcile::daily(conn, ctx))
         .sweep(http::idempotency::sweep)
         .sweep(http::rate_limit::sweep)
         .sweep(auth::sweep_expired)
@@ -66,6 +75,10 @@ mod tests {
             uploads::sweep::KIND,
             uploads::DELETE_OBJECTS,
             messages::SWEEP,
+            settle::DAILY,
+            settle::MERCHANT,
+            settle::PAYOUT,
+            reconcile::DAILY,
         ] {
             assert!(registry.handler(kind).is_some(), "{kind}");
         }
@@ -76,7 +89,9 @@ mod tests {
                 merchants::expiry::KIND,
                 credit::SWEEP,
                 uploads::sweep::KIND,
-                messages::SWEEP
+                messages::SWEEP,
+                settle::DAILY,
+                reconcile::DAILY
             ]
         );
         assert_eq!(registry.sweeps().len(), 3);

@@ -69,6 +69,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::aftersales::configure(cfg);
     credit::configure(cfg);
     moderation::configure(cfg);
+    crate::settlement::configure(cfg);
 }
 
 /// The whole application: routes, extractor settings and middleware.

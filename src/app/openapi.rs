@@ -8,7 +8,7 @@ use crate::error::{FieldError, Problem};
 use crate::http::openapi::{BearerAuth, OptionalPostBodies, ProblemResponses};
 use crate::{
     accounts, aftersales, app, booking, catalog, credit, http, merchants, messages, moderation,
-    orders, payments, reviews, uploads,
+    orders, payments, reviews, settlement, uploads,
 };
 
 #[derive(OpenApi)]
@@ -67,11 +67,15 @@ use crate::{
         payments::routes::check_payment, payments::notify::wechat, payments::notify::alipay,
         payments::routes::list_notifications,
         app::streams::my_events, app::streams::merchant_events,
+        settlement::routes::balance, settlement::routes::list_statements, settlement::routes::get_statement,
+        settlement::routes::put_payout_account, settlement::routes::list_rates, settlement::routes::put_rate,
+        settlement::routes::hold, settlement::routes::release, settlement::routes::list_payouts,
+        settlement::routes::list_reconciliations, settlement::routes::get_reconciliation,
     ),
     components(schemas(Problem, FieldError, catalog::discovery::Sort, catalog::search_query::SearchSort, reviews::list::ReviewSort)),
     modifiers(&BearerAuth, &ProblemResponses, &OptionalPostBodies),
     tags((name = "health"), (name = "auth"), (name = "accounts"), (name = "merchants"), (name = "catalog"),
-        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation"), (name = "uploads"), (name = "after-sales"), (name = "messages"), (name = "payments"), (name = "events")),
+        (name = "discovery"), (name = "booking"), (name = "orders"), (name = "reviews"), (name = "credit"), (name = "privacy"), (name = "admin"), (name = "moderation"), (name = "uploads"), (name = "after-sales"), (name = "messages"), (name = "payments"), (name = "settlement"), (name = "events")),
 )]
 pub struct ApiDoc;
 

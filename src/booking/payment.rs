@@ -7,7 +7,8 @@ use diesel::OptionalExtension;
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
-use crate::jobs::{self, RefundRequest};
+use crate::jobs::RefundRequest;
+use crate::ledger::{self, Funding};
 use crate::lifecycle::Payable;
 use crate::schema::bookings;
 
@@ -129,11 +130,12 @@ pub fn refund_due(b: &Booking) -> i64 {
 }
 
 /// Asks for the refund a paid booking's end is due (see [`refund_due`]), in the caller's
-/// transaction; once per booking however often it is asked.
+/// transaction, once per booking however often it is asked; and releases the rest of what was
+/// paid to the merchant.
 pub fn refund_on_end(conn: &mut PgConnection, b: &Booking) -> AppResult<()> {
     let amount = refund_due(b);
     if amount > 0 {
-        jobs::refund_requested(
+        ledger::refund_requested(
             conn,
             &RefundRequest {
                 subject_kind: "booking".into(),
@@ -145,7 +147,16 @@ pub fn refund_on_end(conn: &mut PgConnection, b: &Booking) -> AppResult<()> {
                     .clone()
                     .unwrap_or_else(|| format!("booking {}", b.status)),
             },
+            b.merchant_id,
+            Funding::Merchant,
         )?;
+    }
+    // What the refund leaves (a cancellation fee; everything once served or when the consumer
+    // did not come) is the merchant's.
+    if b.prepaid && b.paid_at.is_some() && amount < b.price_cents {
+        let category = crate::catalog::find(conn, b.service_id)?.category;
+        let rate = ledger::rates::of(conn, &category)?;
+        ledger::release(conn, ledger::Subject::booking(b.id), b.merchant_id, rate)?;
     }
     Ok(())
 }

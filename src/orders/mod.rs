@@ -106,6 +106,15 @@ pub fn record_change(
     if order.status.has_ended() {
         crate::jobs::merchant_changed(conn, order.merchant_id)?;
     }
+    if order.status == rules::OrderStatus::Completed {
+        payment::release(conn, order)?;
+    } else if order.status.has_ended() {
+        crate::ledger::reclaim(
+            conn,
+            crate::ledger::Subject::order(order.id),
+            order.merchant_id,
+        )?;
+    }
     let consumer = accounts::find(conn, order.consumer_id)?;
     let short = short_id(order);
     let (zh, en) = order.status.words();

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::rules::{OrderKind, OrderStatus};
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::TimeCursor;
+use crate::ledger::{self, Funding};
 use crate::schema::{handoff_proofs, order_items, order_settings, orders, refunds, safety_checks};
 
 /// A merchant's ordering rules (defaults until it saves its own).
@@ -281,10 +282,24 @@ pub fn refund(
     reason: &str,
     by: Option<Uuid>,
 ) -> AppResult<Refund> {
+    refund_funded(conn, order_id, amount, kind, reason, by, Funding::Merchant)
+}
+
+/// [`refund`], paid by `funding` (an operator may have the platform pay it).
+pub fn refund_funded(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+    amount: i64,
+    kind: &str,
+    reason: &str,
+    by: Option<Uuid>,
+    funding: Funding,
+) -> AppResult<Refund> {
     let raised = diesel::update(orders::table.find(order_id))
         .set(orders::refunded_cents.eq(orders::refunded_cents + amount))
-        .execute(conn);
-    match raised {
+        .returning(orders::merchant_id)
+        .get_result::<Uuid>(conn);
+    let merchant_id = match raised {
         Err(DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, info))
             if info.constraint_name() == Some("orders_refunds_within_total") =>
         {
@@ -308,7 +323,7 @@ pub fn refund(
     diesel::insert_into(refunds::table)
         .values(&row)
         .execute(conn)?;
-    crate::jobs::refund_requested(
+    ledger::refund_requested(
         conn,
         &crate::jobs::RefundRequest {
             subject_kind: "order".into(),
@@ -317,6 +332,8 @@ pub fn refund(
             amount_cents: amount,
             reason: row.reason.clone(),
         },
+        merchant_id,
+        funding,
     )?;
     Ok(row)
 }

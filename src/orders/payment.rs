@@ -7,6 +7,7 @@ use diesel::OptionalExtension;
 use uuid::Uuid;
 
 use crate::error::AppResult;
+use crate::ledger;
 use crate::lifecycle::Payable;
 use crate::merchants;
 use crate::schema::{orders, refunds};
@@ -103,6 +104,24 @@ pub fn close_unpaid(conn: &mut PgConnection, order_id: Uuid) -> AppResult<bool> 
         saved.reason.as_deref(),
     )?;
     Ok(true)
+}
+
+/// The completed order's earnings (what its refunds left) go to the merchant, less the
+/// commission of its category: that of its first item's service.
+pub fn release(conn: &mut PgConnection, order: &Order) -> AppResult<()> {
+    let items = models::items_of(conn, &[order.id])?;
+    let Some(item) = items.first() else {
+        return Ok(());
+    };
+    let category = crate::catalog::find(conn, item.service_id)?.category;
+    let rate = ledger::rates::of(conn, &category)?;
+    ledger::release(
+        conn,
+        ledger::Subject::order(order.id),
+        order.merchant_id,
+        rate,
+    )?;
+    Ok(())
 }
 
 /// Records how the provider ended one of the order's refunds (`source_key` is the refund's

@@ -13,6 +13,7 @@ use crate::db;
 use crate::error::{AppResult, FieldError, Problem};
 use crate::fields::{Fields, Text};
 use crate::http::Json;
+use crate::ledger::Funding;
 use crate::lifecycle::Purchase;
 use crate::state::AppState;
 
@@ -27,10 +28,23 @@ pub struct RefundRequest {
     pub amount_cents: i64,
     #[schema(schema_with = Text::<2, 500>::schema)]
     pub reason: String,
+    /// Who pays it: `merchant` (the default: out of the order's money) or `platform` (goodwill
+    /// or compensation the platform funds; the merchant keeps its earnings).
+    #[serde(default)]
+    pub funded_by: FundedBy,
 }
 
-/// An operator's refund decision. Refunds of an order never add up to more than its total
-/// (409 `refund_exceeds_total`); each decision is in the audit log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FundedBy {
+    #[default]
+    Merchant,
+    Platform,
+}
+
+/// An operator's refund decision, paid by the merchant (the default) or by the platform.
+/// Refunds of an order never add up to more than its total (409 `refund_exceeds_total`); each
+/// decision is in the audit log.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/refunds", tag = "orders", operation_id = "refund_order", security(("bearer" = [])),
     params(("id" = Uuid, Path)), request_body = RefundRequest,
     responses((status = 201, body = RefundResponse), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -56,13 +70,18 @@ pub async fn refund(
     let reason = reason.unwrap_or_default();
     let refund = db::tx(&state.pool, move |conn| {
         let before = models::find_for_update(conn, order_id)?;
-        let refund = models::refund(
+        let (funding, funded_by) = match req.funded_by {
+            FundedBy::Merchant => (Funding::Merchant, "merchant"),
+            FundedBy::Platform => (Funding::Platform, "platform"),
+        };
+        let refund = models::refund_funded(
             conn,
             order_id,
             req.amount_cents,
             "operator",
             &reason,
             Some(id.user_id),
+            funding,
         )?;
         audit::record(
             conn,
@@ -73,9 +92,10 @@ pub async fn refund(
                 subject_type: "order",
                 subject_id: order_id,
                 before: Some(serde_json::json!({"refunded_cents": before.refunded_cents})),
-                after: Some(
-                    serde_json::json!({"refunded_cents": before.refunded_cents + req.amount_cents}),
-                ),
+                after: Some(serde_json::json!({
+                    "refunded_cents": before.refunded_cents + req.amount_cents,
+                    "funded_by": funded_by,
+                })),
                 reason: Some(&reason),
             },
         )?;

@@ -63,6 +63,7 @@ pub fn run(
                     row.failure = Some("more than was paid".into());
                     row.ended_at = Some(Utc::now());
                     models::insert_refund(conn, &row)?;
+                    crate::ledger::refund_ended(conn, &req.source_key, None, false, None)?;
                     tracing::warn!(payment = %payment.id, key = %req.source_key, "refund above what was paid refused");
                     return Ok(Outcome::Done);
                 }

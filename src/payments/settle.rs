@@ -7,7 +7,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, PgConnection};
 
 use crate::error::AppResult;
-use crate::jobs::{self, RefundRequest};
+use crate::jobs::RefundRequest;
+use crate::ledger::{self, Subject};
 use crate::pay::{Method, Paid};
 use crate::{booking, orders};
 
@@ -56,8 +57,27 @@ pub fn paid(
     let Some(saved) = saved else {
         return Ok(Ok(Applied::AlreadySo));
     };
+    ledger::payment_received(
+        conn,
+        &ledger::Received {
+            subject: subject_of(&saved),
+            merchant_id: saved.merchant_id,
+            payment_id: saved.id,
+            method: saved.method,
+            transaction_id: &report.transaction_id,
+            amount_cents: saved.amount_cents,
+            paid_at: report.paid_at,
+        },
+    )?;
     subject_paid(conn, &saved, report.paid_at)?;
     Ok(Ok(Applied::Changed))
+}
+
+fn subject_of(p: &Payment) -> Subject {
+    match p.subject_kind {
+        SubjectKind::Order => Subject::order(p.subject_id),
+        SubjectKind::Booking => Subject::booking(p.subject_id),
+    }
 }
 
 fn subject_paid(conn: &mut PgConnection, p: &Payment, at: DateTime<Utc>) -> AppResult<()> {
@@ -66,7 +86,7 @@ fn subject_paid(conn: &mut PgConnection, p: &Payment, at: DateTime<Utc>) -> AppR
         SubjectKind::Booking => booking::paid(conn, p.subject_id, at)?.is_some(),
     };
     if !went_on {
-        jobs::refund_requested(
+        ledger::refund_requested(
             conn,
             &RefundRequest {
                 subject_kind: p.subject_kind.as_str().into(),
@@ -75,6 +95,8 @@ fn subject_paid(conn: &mut PgConnection, p: &Payment, at: DateTime<Utc>) -> AppR
                 amount_cents: p.amount_cents,
                 reason: "支付时订单已关闭 / paid after it had closed".into(),
             },
+            p.merchant_id,
+            ledger::Funding::Merchant,
         )?;
     }
     Ok(())
@@ -148,6 +170,13 @@ pub fn finish(
         models::add_refunded(conn, r.payment_id, -r.amount_cents)?;
     }
     let payment = models::find(conn, r.payment_id)?;
+    ledger::refund_ended(
+        conn,
+        &r.source_key,
+        Some(payment.method),
+        succeeded,
+        provider_refund_id,
+    )?;
     if payment.subject_kind == SubjectKind::Order {
         orders::refund_ended(conn, &r.source_key, succeeded)?;
     }

@@ -8,27 +8,9 @@ use futures_util::future::join_all;
 use serde_json::{json, Value};
 
 use crate::helpers::images::jpeg;
-use crate::helpers::orders::Kitchen;
 use crate::helpers::{Res, TestApp, TestUser};
 
 impl TestApp {
-    /// An order of `consumer`'s (total 4000) taken all the way to `completed`.
-    async fn completed_order(&self, k: &Kitchen, consumer: &TestUser) -> String {
-        let (id, _) = self.placed(k, consumer, "contactless").await;
-        for action in ["accept", "ready", "pick-up"] {
-            let res = self.order_act(&k.owner, &id, action, json!({})).await;
-            assert_eq!(res.status, StatusCode::OK, "{action}: {}", res.text);
-        }
-        let proof = self.photo(&k.owner, "门口").await;
-        let res = self.order_act(&k.owner, &id, "deliver", proof).await;
-        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-        let res = self
-            .order_act(consumer, &id, "confirm-receipt", json!({}))
-            .await;
-        assert_eq!(res.body["status"], "completed", "{}", res.text);
-        id
-    }
-
     /// `POST /after-sales` with a fresh Idempotency-Key.
     async fn after_sales(&self, user: &TestUser, body: Value) -> Res {
         self.post("/api/v1/after-sales")

@@ -17,6 +17,7 @@ mod events;
 mod idempotency;
 mod jobs;
 mod kinds;
+mod ledger;
 mod merchants;
 mod messages;
 mod openapi;

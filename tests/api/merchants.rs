@@ -533,7 +533,8 @@ async fn the_licence_expiry_job_suspends_and_emails() {
     assert_eq!(emails.len(), sent_before + 1);
     assert!(emails.last().unwrap().to.contains(&owner.email));
     // The recurring jobs are still scheduled, for later.
-    assert_eq!(app.count("jobs"), 4);
+    // (licence expiry, the credit, uploads and messages sweeps, settlement and reconciliation)
+    assert_eq!(app.count("jobs"), 6);
     assert_eq!(app.run_jobs().await, 0);
 }
 

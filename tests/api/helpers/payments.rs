@@ -37,10 +37,21 @@ pub struct Served {
 
 impl Served {
     pub async fn spawn() -> Self {
+        Self::spawn_against(sandbox()).await
+    }
+
+    /// The same, talking to a sandbox of its own (one whose trade bills no other test shares).
+    pub async fn spawn_against(s: &Running) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let url = base_url.clone();
-        let app = TestApp::spawn_with(move |c, _| c.public_url = url).await;
+        let (wechat, alipay) = (s.wechat_config(), s.alipay_config());
+        let app = TestApp::spawn_with(move |c, _| {
+            c.public_url = url;
+            c.wechat_pay = Some(wechat);
+            c.alipay = Some(alipay);
+        })
+        .await;
         let server = app.serve_on(listener);
         Self {
             _server: server,
@@ -62,13 +73,19 @@ pub fn client() -> reqwest::Client {
 /// Stands in for the consumer's phone: the sandbox takes (or, with `fail`, fails) the payment
 /// and sends its notification.
 pub async fn sandbox_pay(payment: &Value, fail: bool) {
-    let mut body = json!({"method": payment["method"], "fail": fail});
+    pay_on(sandbox(), payment, fail, true).await
+}
+
+/// [`sandbox_pay`] on a given sandbox; with `notify` false the payment is taken but its
+/// notification is never sent (a lost notification).
+pub async fn pay_on(s: &Running, payment: &Value, fail: bool, notify: bool) {
+    let mut body = json!({"method": payment["method"], "fail": fail, "notify": notify});
     match payment["method"].as_str() {
         Some("alipay") => body["order_string"] = payment["sheet"]["params"]["order_string"].clone(),
         _ => body["out_trade_no"] = payment["out_trade_no"].clone(),
     }
     let res = client()
-        .post(format!("{}/sandbox/pay", sandbox().base_url))
+        .post(format!("{}/sandbox/pay", s.base_url))
         .json(&body)
         .send()
         .await
